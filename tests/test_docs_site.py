@@ -1,0 +1,255 @@
+"""The built documentation site, checked in a real browser (headless Debian Chromium driven by Playwright).
+
+Run after building:  python tools/build_docs.py && python -m pytest tests/test_docs_site.py
+Needs: docs/requirements.txt installed, /usr/bin/chromium (tools/install_chromium.sh). Never `playwright install`.
+Environment: DOCS_SITE (default <repo>/site), CHROMIUM (default /usr/bin/chromium),
+DOCS_SCREENSHOTS (default <repo>/_site_screenshots).
+
+The site is served on 127.0.0.1 by http.server in a thread; every page is opened once and checked for
+console errors, uncaught exceptions, failed or non-200 requests and requests leaving 127.0.0.1; every <img>
+must decode to a non-zero natural size; every same-site link must answer 200 and its #anchor must exist;
+the search page must find a public function by name and link to the chapter that documents it; screenshots
+of the home page and one chapter page (one with a figure and an API entry) are saved.
+"""
+from __future__ import annotations
+
+import functools, importlib, json, os, pkgutil, re, shutil, tempfile, threading, urllib.error, urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get('DOCS_SITE', ROOT/'site'))
+SHOTS = Path(os.environ.get('DOCS_SCREENSHOTS', ROOT/'_site_screenshots'))
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+# Without the background-networking flags Chromium tries to reach Google services, which this closed network refuses.
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+SEARCH_NAME = 'rng_for'        # a public function of candels_blender.core, documented on core.html
+GENERATED = {'index', 'quickstart', 'chapters', 'api-reference', 'command-line', 'search', 'genindex'}
+
+from playwright import sync_api        # pip install -r docs/requirements.txt (no `playwright install`)
+
+EXTERNAL = []                          # URLs the pages tried to fetch from anywhere but the local server
+
+
+def _require_site():
+    if not (SITE/'index.html').exists():
+        pytest.fail(f'no built site at {SITE}: run `python tools/build_docs.py` first')
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f'{CHROMIUM} not found: run tools/install_chromium.sh')
+
+
+# ------------------------------------------------------------------ server and browser
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+
+
+@pytest.fixture(scope='module')
+def base_url():
+    _require_site()
+    httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_Quiet, directory=str(SITE)))
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}/'
+    httpd.shutdown(); httpd.server_close()
+
+
+@pytest.fixture(scope='module')
+def context(base_url):
+    profile = tempfile.mkdtemp(prefix='docs-chromium-')          # a fresh user-data-dir every run
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
+                                                    args=CHROMIUM_ARGS, viewport={'width': 1280, 'height': 900})
+        def guard(route):                                         # nothing may leave 127.0.0.1
+            if route.request.url.startswith(base_url) or route.request.url.startswith('data:'): route.continue_()
+            else: EXTERNAL.append(route.request.url); route.abort()
+        ctx.route('**/*', guard)
+        yield ctx
+        ctx.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+_IMAGES_JS = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  return imgs.map(i => ({src: i.currentSrc || i.src, w: i.naturalWidth, h: i.naturalHeight}));
+}"""
+
+
+def visit(context, url):
+    "Open `url`; return what the page showed and what went wrong."
+    page = context.new_page()
+    seen = dict(console=[], errors=[], failed=[], bad_status=[])
+    page.on('console', lambda m: m.type == 'error' and seen['console'].append(m.text))
+    page.on('pageerror', lambda e: seen['errors'].append(str(e)))
+    page.on('requestfailed', lambda r: seen['failed'].append(f'{r.url} ({r.failure})'))
+    page.on('response', lambda r: r.status >= 400 and seen['bad_status'].append(f'{r.status} {r.url}'))
+    resp = page.goto(url, wait_until='load')
+    page.wait_for_load_state('networkidle')
+    seen['status'] = resp.status if resp else None
+    seen['images'] = page.evaluate(_IMAGES_JS)
+    seen['links'] = page.eval_on_selector_all('a[href]', 'as => as.map(a => a.href)')
+    seen['title'] = page.title()
+    seen['math'] = page.evaluate("[document.querySelectorAll('.math').length, document.querySelectorAll('mjx-container').length]")
+    return page, seen
+
+
+@pytest.fixture(scope='module')
+def pages(context, base_url):
+    "Every HTML page of the site, opened once in the browser."
+    res = {}
+    for f in sorted(SITE.rglob('*.html')):
+        rel = f.relative_to(SITE).as_posix()
+        if rel.startswith(('_static/', '_images/')): continue     # theme template leftovers, not pages
+        page, seen = visit(context, base_url + rel)
+        page.close()
+        res[rel] = seen
+    return res
+
+
+# ------------------------------------------------------------------ the checks
+def test_site_has_the_expected_pages(pages):
+    names = {Path(p).stem for p in pages}
+    assert {'index', 'quickstart', 'chapters', 'api-reference', 'command-line', 'search'} <= names, names
+    chapters = names - GENERATED
+    for nb in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')):    # one page per numbered notebook (nbdev's naming)
+        assert re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower()) in chapters, f'no page for {nb.name}'
+
+
+def test_pages_load_without_console_errors(pages):
+    problems = {p: {k: v for k, v in s.items() if k in ('console', 'errors', 'failed', 'bad_status') and v}
+                for p, s in pages.items()}
+    problems = {p: v for p, v in problems.items() if v}
+    assert all(s['status'] == 200 for s in pages.values())
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_no_request_leaves_localhost(pages, context):
+    assert EXTERNAL == [], EXTERNAL
+
+
+def test_pages_reference_no_external_scripts_styles_or_fonts():
+    ext = re.compile(r'<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=["\'](?:https?:)?//', re.I)
+    css = re.compile(r'(?:url\(\s*["\']?|@import\s+["\'])(?:https?:)?//', re.I)
+    _require_site()
+    bad = [f.relative_to(SITE).as_posix() for f in SITE.rglob('*')
+           if (f.suffix == '.html' and ext.search(f.read_text(errors='replace')))
+           or (f.suffix == '.css' and css.search(f.read_text(errors='replace')))]
+    assert bad == []
+
+
+def _shown_image_outputs(nb_path):
+    "Image outputs of a notebook's cells that nbdev keeps in the docs (not hidden, exported or excluded)."
+    n = 0
+    for c in json.loads(nb_path.read_text())['cells']:
+        if c['cell_type'] != 'code': continue
+        src = ''.join(c['source'])
+        dirs = re.findall(r'^#\|\s*(.*?)\s*$', src, re.M)
+        if any(re.match(r'^(hide|export|exporti|default_exp)\b|^(include|output)\s*:\s*false', d) for d in dirs): continue
+        n += sum(1 for o in c.get('outputs', []) if any(k.startswith('image/') for k in o.get('data', {})))
+    return n
+
+
+def test_figures_are_rendered_images(pages):
+    for p, s in pages.items():
+        for img in s['images']:
+            assert img['w'] > 0 and img['h'] > 0, f'{p}: image not rendered: {img["src"]}'
+    total = 0
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        expected = _shown_image_outputs(nb)
+        page = 'index.html' if nb.stem == 'index' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower()) + '.html'
+        assert len(pages[page]['images']) >= expected, f'{page} shows {len(pages[page]["images"])} of {expected} figures'
+        total += expected
+    assert total > 0, 'the notebooks have no figures at all: nothing was checked'
+
+
+def test_math_is_typeset_by_the_local_mathjax(pages):
+    with_math = {p: s['math'] for p, s in pages.items() if s['math'][0]}
+    assert with_math, 'no page has math: nothing was checked'
+    assert all(typeset >= n for n, typeset in with_math.values()), with_math
+
+
+def _fetch(url, cache={}):
+    if url not in cache:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r: cache[url] = (r.status, r.read().decode('utf-8', 'replace'))
+        except urllib.error.HTTPError as e: cache[url] = (e.code, '')
+    return cache[url]
+
+
+def test_internal_links_resolve(pages, base_url):
+    host = urlparse(base_url).netloc
+    bad, checked = [], 0
+    for p, s in pages.items():
+        for href in set(s['links']):
+            u = urlparse(href)
+            if u.scheme not in ('http', 'https') or u.netloc != host: continue
+            target, frag = urldefrag(href)
+            status, html = _fetch(target)
+            checked += 1
+            if status != 200: bad.append(f'{p} -> {href}: HTTP {status}'); continue
+            frag = unquote(frag)
+            if frag and not re.search(rf'\b(?:id|name)=["\']{re.escape(frag)}["\']', html):
+                bad.append(f'{p} -> {href}: no #{frag} on the page')
+    assert checked > 50, f'only {checked} internal links found'
+    assert bad == [], '\n'.join(bad)
+
+
+def test_api_reference_lists_every_public_name(pages):
+    import sys
+    sys.path.insert(0, str(ROOT))
+    pkg = importlib.import_module('candels_blender')
+    html = (SITE/'api-reference.html').read_text()
+    missing = []
+    for m in pkgutil.walk_packages(pkg.__path__, 'candels_blender.'):
+        if any(part.startswith('_') for part in m.name.split('.')): continue
+        mod = importlib.import_module(m.name)
+        for name in getattr(mod, '__all__', []):
+            if not re.search(rf'(?:<h[34][^>]*>|<code[^>]*><span class="pre">){re.escape(name)}\b', html):
+                missing.append(f'{m.name}.{name}')
+    assert missing == [], missing
+
+
+def test_cli_page_shows_every_action_help(pages):
+    html = (SITE/'command-line.html').read_text()
+    usage = re.findall(r'usage: candels-blender ([\w-]+)', html)
+    assert 'produce' in usage and len(usage) >= 3, usage
+    for action in usage: assert re.search(rf'<h2[^>]*>{action}', html), action
+
+
+def test_search_finds_a_function_by_name(context, base_url):
+    page, seen = visit(context, base_url + 'search.html')
+    box = page.locator('.bd-search-container form.bd-search input[name="q"]')
+    box.fill(SEARCH_NAME)
+    box.press('Enter')
+    page.wait_for_selector('#search-results ul.search li a', timeout=15000)
+    page.wait_for_function("document.querySelector('#search-results .search-summary') !== null", timeout=15000)
+    hrefs = page.eval_on_selector_all('#search-results ul.search li a', 'as => as.map(a => a.href)')
+    page.close()
+    assert any(urlparse(h).path.endswith('/core.html') for h in hrefs), hrefs
+    assert not seen['console'] and not seen['errors']
+
+
+def _pick_module_page(pages):
+    "The first chapter page that shows a figure and an API entry (a show_doc 'source' link)."
+    for p in sorted(pages):
+        if Path(p).stem in GENERATED or not pages[p]['images']: continue
+        if 'class="sourcelink' in (SITE/p).read_text(): return p
+    pytest.fail('no chapter page has both a figure and an API entry')
+
+
+def test_screenshots(context, base_url, pages):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    module = _pick_module_page(pages)
+    for name, rel in (('home', 'index.html'), ('module-' + Path(module).stem, module)):
+        page, _ = visit(context, base_url + rel)
+        for old in SHOTS.glob(f'{name.split("-")[0]}*.png'): old.unlink()
+        out = SHOTS/f'{name}.png'
+        page.screenshot(path=str(out), full_page=True)
+        page.close()
+        assert out.stat().st_size > 20_000, f'{out} looks empty'
