@@ -8,7 +8,7 @@ cfg = ConfigParser(delimiters=['='])
 cfg.read(root/'settings.ini', encoding='utf-8')
 cfg = cfg['DEFAULT']
 
-licenses = {'mit': ('MIT License', 'OSI Approved :: MIT License')}
+licenses = {'mit': 'MIT'}   # SPDX identifiers
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature']
 lic = licenses[cfg['license'].lower()]
 min_python = cfg['min_python']
@@ -23,12 +23,11 @@ setuptools.setup(
     long_description=(root/'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     author=cfg['author'], author_email=cfg['author_email'],
-    url=cfg['git_url'], license=lic[0],
+    url=cfg['git_url'], license=lic,
     keywords=cfg['keywords'],
     classifiers=[
         'Development Status :: ' + statuses[int(cfg['status'])],
         'Intended Audience :: ' + cfg['audience'].title(),
-        'License :: ' + lic[1],
         'Natural Language :: ' + cfg['language'].title(),
         'Topic :: Scientific/Engineering :: Astronomy',
     ] + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
