@@ -9,7 +9,9 @@ import urllib.error, urllib.parse, urllib.request
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from .core import DATA_FILES, BlenderError, atomic_path, file_digest, progress
+from .core import DATA_FILES, BlenderError
+from .files import atomic_path, file_digest
+from .workers import progress
 
 # %% auto #0
 __all__ = ['ZENODO_API', 'API_ENV', 'RECORD', 'ARCHIVE', 'INFO_FILE', 'OFFLINE_HINT', 'USER_AGENT', 'BACKOFF', 'MAX_BACKOFF',
@@ -149,7 +151,7 @@ def _resumes_at(resp, offset:int) -> bool:
     return resp.status == 206 and resp.headers.get('Content-Range', '').startswith(f"bytes {offset}-")
 
 def _byte_bar(size:int, have:int, name:str, show:bool=None):
-    "A progress bar in bytes (see `core.progress`), starting at `have`."
+    "A progress bar in bytes (see `workers.progress`), starting at `have`."
     bar = progress(total=size, desc=name, unit='B', show=show)
     bar.unit_scale, bar.unit_divisor = True, 1024
     bar.update(have)

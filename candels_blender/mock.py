@@ -15,9 +15,9 @@ from scipy.interpolate import PchipInterpolator
 from scipy.special import ndtr, ndtri
 
 import candels_blender
-from .core import (DATA_FILES, GALAXY_TYPES, PIXEL_SCALE, BlenderError, NpyWriter, Workers, cache_dir,
-                                  check_workers, refuse_existing,
-                                  atomic_path, rng_for, stamp_centre)
+from .core import DATA_FILES, GALAXY_TYPES, PIXEL_SCALE, BlenderError, rng_for, stamp_centre
+from .files import NpyWriter, atomic_path, cache_dir, refuse_existing
+from .workers import Workers, check_workers
 from .flux import ZEROPOINT, flux_to_mag, mag_to_flux
 
 # %% auto #0

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 import candels_blender
-from .core import (DATA_FILES, SPLITS, BlenderError, NpyWriter, Workers, atomic_path, chunks,
-                                  check_workers, file_identity, refuse_existing, rng_for, _remove)
+from .core import DATA_FILES, SPLITS, BlenderError, check_int, check_positive, rng_for
+from .files import NpyWriter, atomic_path, file_identity, refuse_existing, remove_path
+from .workers import Workers, check_workers, chunks
 from .data import load_data, select_rows, check_types
 from .segmap import TARGET_METHODS, central_mask, mask_neighbours
 from .blend import (BLOCK, blend_catalogue, check_test_ratio, draw_blends, make_pool, shift_slices,
@@ -43,22 +44,6 @@ class Log:
         self.lines.append(f"{datetime.datetime.now().isoformat(timespec='seconds')} {msg}")
         if not self.quiet: print(msg, flush=True)
     def write(self, path): Path(path).write_text('\n'.join(self.lines) + '\n')
-
-# %% ../nbs/07_pipeline.ipynb #257faed4
-def _check_int(name:str, value, low:int=1) -> int:
-    "An integer option ≥ `low`, or a one-line error naming it."
-    try: v = int(value)
-    except (TypeError, ValueError): v = None
-    if v is None or v != float(value) or v < low:
-        raise BlenderError(f"--{name} must be an integer ≥ {low}, got {value!r}")
-    return v
-
-def _check_positive(name:str, value) -> float:
-    "A finite positive float option."
-    try: v = float(value)
-    except (TypeError, ValueError): raise BlenderError(f"--{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0: raise BlenderError(f"--{name} must be positive, got {value!r}")
-    return v
 
 # %% ../nbs/07_pipeline.ipynb #773329bc
 def has_dataset(path) -> bool:
@@ -126,15 +111,15 @@ def write_split(workers:Workers, cat, pool, seed:int, split:str, n:int, rad_diff
 # %% ../nbs/07_pipeline.ipynb #47e1d96f
 def _check_produce_args(n_blends, mag_low, mag_high, mag_diff, rad_diff, test_ratio, exclude, n_galaxies, workers, noise_factor):
     "Validate produce's options; return them normalised."
-    n_blends = _check_int('n_blends', n_blends)
+    n_blends = check_int('n_blends', n_blends)
     mag_low = None if mag_low is None else float(mag_low)
     mag_high = None if mag_high is None else float(mag_high)
     if mag_low is not None and mag_high is not None and mag_low >= mag_high:
         raise BlenderError(f"--mag_low ({mag_low}) must be smaller than --mag_high ({mag_high})")
     if noise_factor is None or float(noise_factor) < 0: raise BlenderError(f"--noise_factor must be ≥ 0, got {noise_factor!r}")
-    return dict(n_blends=n_blends, mag_low=mag_low, mag_high=mag_high, mag_diff=_check_positive('mag_diff', mag_diff),
-                rad_diff=_check_positive('rad_diff', rad_diff), test_ratio=check_test_ratio(test_ratio),
-                exclude=check_types(exclude), n_galaxies=_check_int('n_galaxies', n_galaxies, 2),
+    return dict(n_blends=n_blends, mag_low=mag_low, mag_high=mag_high, mag_diff=check_positive('mag_diff', mag_diff),
+                rad_diff=check_positive('rad_diff', rad_diff), test_ratio=check_test_ratio(test_ratio),
+                exclude=check_types(exclude), n_galaxies=check_int('n_galaxies', n_galaxies, 2),
                 workers=check_workers(workers),
                 noise_factor=float(noise_factor))
 
@@ -336,7 +321,7 @@ def concatenate(image_dir,                 # output directory of produce
             written[split] = _concatenate_split(pool, out, stamps, split, cat, stack_rows, size, method, chunk)
             log(f"{split}: {len(cat)} blends → {', '.join(p.name for p in written[split])}")
     if delete:
-        _remove(stamps); log(f"removed {stamps}")
+        remove_path(stamps); log(f"removed {stamps}")
     return written
 
 def _concatenate_split(workers:Workers, out, stamps, split, cat, stack_rows, size, method, chunk):

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import DATA_FILES, GALAXY_TYPES, atomic_path, rng_for, stamp_centre
+from .core import DATA_FILES, GALAXY_TYPES, rng_for, stamp_centre
+from .files import atomic_path
 
 # %% auto #0
 __all__ = ['FIELDS', 'sersic_image', 'toy_stamp', 'make_toy_dataset']
