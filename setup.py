@@ -16,6 +16,9 @@ py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
 
 def _split(key): return cfg.get(key, '').split()
 
+# every `NAME_requirements` key of settings.ini is the extra `[NAME]` (dev, docs, torch, dask, ...)
+extras = {k[:-len('_requirements')]: _split(k) for k in cfg if k.endswith('_requirements') and k != 'requirements'}
+
 setuptools.setup(
     name=cfg['lib_name'],
     version=cfg['version'],
@@ -35,7 +38,7 @@ setuptools.setup(
     include_package_data=True,
     python_requires='>=' + min_python,
     install_requires=_split('requirements'),
-    extras_require={'dev': _split('dev_requirements')},
+    extras_require=extras,
     entry_points={'console_scripts': _split('console_scripts'),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,
