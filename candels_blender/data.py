@@ -19,10 +19,12 @@ __all__ = ['REQUIRED_COLUMNS', 'OPTIONAL_COLUMNS', 'load_stack', 'parse_field', 
 
 # %% ../nbs/02_data.ipynb #de64da96
 def _missing_data_error(path:Path, name:str) -> BlenderError:
+    "The one-line error for a missing input file, saying how to get the files."
     return BlenderError(f"{path/name}: file not found; a dataset directory needs "
         f"{', '.join(DATA_FILES.values())} (get them with `candels-blender download`, "
         "or make a synthetic set with `candels-blender mock`)")
 
+# %% ../nbs/02_data.ipynb #e5dde8d1
 def load_stack(path, # a `.npy` file holding an (N, S, S) stack of stamps
               ) -> np.ndarray:
     "Memory-map a stack of stamps, with a one-line error for a missing, corrupt or misshapen file."
@@ -40,7 +42,8 @@ def load_stack(path, # a `.npy` file holding an (N, S, S) stack of stamps
 REQUIRED_COLUMNS = ('ID', 'mag', 'radius', 'z', 'galtype')  # columns every catalogue must have
 OPTIONAL_COLUMNS = ('RA', 'DEC', 'FIELD', 'mag_err', 'segval', 'clean_flag')  # read when present
 
-def parse_field(value) -> str:
+def parse_field(value, # a FIELD value as read from the CSV
+               ) -> str:  # the plain field name
     "A field name from the release's byte-literal text (`b'COSMOS    '` → `COSMOS`) or plain text."
     text = str(value).strip()
     if text[:2] in ("b'", 'b"'):
@@ -69,6 +72,7 @@ def _check_columns(cat:pd.DataFrame, path:Path):
 class NoScreeningWarning(UserWarning):
     "The catalogue has no `clean_flag`; every galaxy counts as screened."
 
+# %% ../nbs/02_data.ipynb #529ae9a3
 def read_catalogue(path, # the catalogue CSV
                   ) -> pd.DataFrame:
     "Read and validate the galaxy catalogue; add `row`, normalise `FIELD` and `clean_flag`."
@@ -80,7 +84,8 @@ def read_catalogue(path, # the catalogue CSV
     _check_columns(cat, path)
     cat['galtype'] = cat.galtype.astype(str)
     if 'FIELD' in cat: cat['FIELD'] = cat.FIELD.map(parse_field)
-    if 'clean_flag' in cat: cat['clean_flag'] = cat.clean_flag.astype(str).str.strip().str.lower().isin(['1', '1.0', 'true'])
+    if 'clean_flag' in cat:
+        cat['clean_flag'] = cat.clean_flag.astype(str).str.strip().str.lower().isin(['1', '1.0', 'true'])
     else:
         warnings.warn(f"{path.name} has no clean_flag column: every galaxy counts as screened "
                       "(the public release is already screened)", NoScreeningWarning, stacklevel=2)
@@ -92,6 +97,7 @@ def read_catalogue(path, # the catalogue CSV
 class UnusableStampWarning(UserWarning):
     "Some stamps have no well-defined central galaxy and are left out."
 
+# %% ../nbs/02_data.ipynb #75ea2eab
 @dataclass
 class CandelsData:
     "The input dataset: memory-mapped stamps and segmentation maps, and the validated catalogue."
@@ -134,6 +140,7 @@ def _mark_usable(cat:pd.DataFrame, seg:np.ndarray) -> pd.DataFrame:
                             "segval at their centre; they are left out", UnusableStampWarning, stacklevel=3)
     return cat
 
+# %% ../nbs/02_data.ipynb #aa6851c0
 def load_data(path='data', # directory holding candels_img.npy, candels_seg.npy, candels_cat.csv
              ) -> CandelsData:
     "Load and validate an input dataset; the arrays stay memory-mapped."
@@ -155,6 +162,7 @@ def check_types(types, # galaxy types given by the user
     if bad: raise BlenderError(f"unknown galaxy type {bad[0]!r} for --exclude; choose among {', '.join(GALAXY_TYPES)}")
     return types
 
+# %% ../nbs/02_data.ipynb #5f529056
 def select_rows(cat:pd.DataFrame,       # catalogue from `read_catalogue`/`load_data`
                 mag_low:float=None,     # keep mag > mag_low (None: no cut)
                 mag_high:float=None,    # keep mag < mag_high (None: no cut)

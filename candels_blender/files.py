@@ -124,6 +124,7 @@ def close(self:NpyWriter):
     "Move the complete file into place."
     os.replace(self.tmp, self.dest)
 
+# %% ../nbs/00a_files.ipynb #15415b54
 @patch
 def abort(self:NpyWriter):
     "Remove the partial file."

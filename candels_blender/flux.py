@@ -9,25 +9,31 @@ import numpy as np
 from .core import BlenderError
 
 # %% auto #0
-__all__ = ['ZEROPOINT', 'ZEROPOINT_F160W_AB', 'check_zeropoint', 'mag_to_flux', 'flux_to_mag']
+__all__ = ['ZEROPOINT', 'check_zeropoint', 'mag_to_flux', 'flux_to_mag']
 
 # %% ../nbs/05_flux.ipynb #062ce412
-ZEROPOINT = 25.96           # default: the original's, implied by the release's catalogue (e-/s)
-ZEROPOINT_F160W_AB = 25.946  # nominal WFC3/IR F160W AB zero point for e-/s
+ZEROPOINT = 25.96  # default zero point, AB mag of 1 e-/s: the original's, implied by the release's catalogue
 
-def check_zeropoint(zeropoint) -> float:
+# %% ../nbs/05_flux.ipynb #dcce9416
+def check_zeropoint(zeropoint, # zero point given by the user (number or text)
+                   ) -> float: # the same, as a finite float
     "Validate a zero point given by the user (a finite number)."
     try: zp = float(zeropoint)
-    except (TypeError, ValueError): raise BlenderError(f"zeropoint must be a number, e.g. --zeropoint=25.96, got {zeropoint!r}") from None
+    except (TypeError, ValueError):
+        raise BlenderError(f"zeropoint must be a number, e.g. --zeropoint=25.96, got {zeropoint!r}") from None
     if not np.isfinite(zp): raise BlenderError(f"zeropoint must be a finite number, got {zeropoint!r}")
     return zp
 
-def mag_to_flux(mag,                     # AB magnitude(s)
+# %% ../nbs/05_flux.ipynb #fe2226a8
+def mag_to_flux(mag,                       # AB magnitude(s)
                 zeropoint:float=ZEROPOINT, # magnitude of one unit of flux
-               ) -> np.ndarray:          # flux(es) in the zero point's unit, float64
+               ) -> np.ndarray:            # flux(es) in the zero point's unit, float64
     "Flux of an AB magnitude: 10^(-0.4 (mag - zeropoint))."
     return 10.0 ** (-0.4 * (np.asarray(mag, dtype=np.float64) - check_zeropoint(zeropoint)))
 
-def flux_to_mag(flux, zeropoint:float=ZEROPOINT) -> np.ndarray:
+# %% ../nbs/05_flux.ipynb #2e32d0bd
+def flux_to_mag(flux,                      # positive flux(es) in the zero point's unit
+                zeropoint:float=ZEROPOINT, # magnitude of one unit of flux
+               ) -> np.ndarray:            # AB magnitude(s), float64
     "AB magnitude of a (positive) flux: zeropoint - 2.5 log10(flux)."
     return check_zeropoint(zeropoint) - 2.5 * np.log10(np.asarray(flux, dtype=np.float64))

@@ -22,10 +22,17 @@ def asinh_norm(img:np.ndarray,           # image to display
     from astropy.visualization import AsinhStretch, ImageNormalize, PercentileInterval
     return ImageNormalize(img, interval=PercentileInterval(percentile), stretch=AsinhStretch(a))
 
-def show_stamp(img:np.ndarray, ax=None, title:str=None, norm=None, cmap:str='gray'):
+# %% ../nbs/06_plot.ipynb #efee2cf3
+def show_stamp(img:np.ndarray,   # image (float) or segmentation map / mask (integer or boolean)
+               ax=None,          # matplotlib axes (default: the current ones)
+               title:str=None,   # panel title
+               norm=None,        # display normalisation (default: `asinh_norm(img)`)
+               cmap:str='gray',  # colour map of float images
+              ):                 # the axes
     "Show one stamp with an asinh stretch (or a segmentation map when `img` is integer/boolean)."
     ax = ax or plt.gca()
-    if img.dtype.kind in 'biu': ax.imshow(img, origin='lower', cmap='tab20' if img.max() > 1 else 'gray', interpolation='nearest')
+    if img.dtype.kind in 'biu':
+        ax.imshow(img, origin='lower', cmap='tab20' if img.max() > 1 else 'gray', interpolation='nearest')
     else: ax.imshow(img, origin='lower', cmap=cmap, norm=norm or asinh_norm(img))
     if title: ax.set_title(title, fontsize=9)
     ax.set_axis_off()

@@ -19,6 +19,7 @@ def central_label(seg:np.ndarray, # segmentation map (..., S, S), labels
     c = stamp_centre(seg.shape[-1])
     return np.asarray(seg[..., c, c])
 
+# %% ../nbs/03_segmap.ipynb #e372cc77
 def central_mask(seg:np.ndarray, # segmentation map (..., S, S), labels
                 ) -> np.ndarray:  # boolean mask of the central segment
     "Boolean mask of the central source's segment (not dilated), for one map or a stack."
@@ -35,7 +36,7 @@ def relabel_consecutive(seg:np.ndarray, # segmentation map, labels (0 = backgrou
 # %% ../nbs/03_segmap.ipynb #acdc64c2
 def dilate(mask:np.ndarray, # boolean mask(s) (..., S, S)
            n_iter:int=5,    # number of 4-connected dilation steps, pixels
-          ) -> np.ndarray:
+          ) -> np.ndarray:  # dilated boolean copy, same shape
     "Dilate each 2-d mask of a stack by `n_iter` 4-connected steps (never across stamps)."
     out = np.array(mask, dtype=bool)
     for _ in range(n_iter):                  # one step: a pixel joins if a 4-neighbour is in the mask
@@ -45,6 +46,7 @@ def dilate(mask:np.ndarray, # boolean mask(s) (..., S, S)
         out = grown
     return out
 
+# %% ../nbs/03_segmap.ipynb #1890a2a5
 def neighbour_pixels(seg:np.ndarray, # segmentation map(s) (..., S, S)
                      n_iter:int=5,   # dilation, pixels
                     ) -> tuple:      # (neighbours, source_free) boolean masks
@@ -95,13 +97,15 @@ def n_covering(masks:np.ndarray, # boolean masks (..., k, H, W)
     for j in range(1, masks.shape[-3]): count += masks[..., j, :, :]
     return count
 
+# %% ../nbs/03_segmap.ipynb #93ca928a
 def gg_masks(masks:np.ndarray, # boolean masks (..., k, H, W), one per galaxy
-             out=None,          # optional array to write into
+             out=None,          # optional uint8 array of the same shape to write into
             ) -> np.ndarray:    # (..., k, H, W) uint8
     "The binary mask of each galaxy."
     if out is None: return masks.astype(np.uint8)
     out[...] = masks; return out
 
+# %% ../nbs/03_segmap.ipynb #ac9f4fde
 def _channels_last(first:list, per_galaxy:np.ndarray, out=None) -> np.ndarray:
     "Stack the arrays in `first`, then each galaxy's plane of `per_galaxy` (..., k, H, W), on a new last axis."
     k = per_galaxy.shape[-3]
@@ -111,19 +115,22 @@ def _channels_last(first:list, per_galaxy:np.ndarray, out=None) -> np.ndarray:
     for j in range(k): out[..., len(first) + j] = as_bytes(per_galaxy[..., j, :, :])
     return out
 
+# %% ../nbs/03_segmap.ipynb #e9a67f77
 def ogg_masks(masks:np.ndarray, # boolean masks (..., k, H, W), one per galaxy
-              out=None,          # optional array to write into
+              out=None,          # optional uint8 array (..., H, W, 1+k) to write into
              ) -> np.ndarray:    # (..., H, W, 1+k) uint8: overlap, g1, …, gk
     "Overlap channel followed by each galaxy's mask, channels last."
     masks = masks.astype(bool, copy=False)
     return _channels_last([n_covering(masks) >= 2], masks, out)
 
+# %% ../nbs/03_segmap.ipynb #5e77270f
 def bogg_masks(masks:np.ndarray, # boolean masks (..., k, H, W), one per galaxy
-               out=None,          # optional array to write into
+               out=None,          # optional uint8 array (..., H, W, 2+k) to write into
               ) -> np.ndarray:    # (..., H, W, 2+k) uint8: background, overlap, g1 only, …, gk only
     "One-hot encoding: background, overlap, then each galaxy where it is alone."
     masks = masks.astype(bool, copy=False)
     n = n_covering(masks)
     return _channels_last([n == 0, n >= 2], masks & (n == 1)[..., None, :, :], out)
 
+# %% ../nbs/03_segmap.ipynb #cfc1f460
 TARGET_METHODS = dict(gg_masks=gg_masks, ogg_masks=ogg_masks, bogg_masks=bogg_masks)  # mask encodings by name

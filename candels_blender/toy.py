@@ -17,7 +17,8 @@ __all__ = ['FIELDS', 'sersic_image', 'toy_stamp', 'make_toy_dataset']
 
 # %% ../nbs/01_toy.ipynb #c8763a55
 def sersic_image(shape:tuple,     # (rows, columns) of the image
-                 y:float, x:float, # centre of the profile, pixels (row, column)
+                 y:float,          # centre of the profile: row, pixels
+                 x:float,          # centre of the profile: column, pixels
                  flux:float,       # total flux on the grid, any unit
                  r_e:float,        # half-light radius along the major axis, pixels
                  n:float=1.,       # Sérsic index (1 exponential disk, 4 de Vaucouleurs)
@@ -39,7 +40,8 @@ _SERSIC_INDEX = dict(sph=(4.,), disk=(1.,), sphd=(4., 1.), irr=(1.,))
 def _galaxy_model(shape, y, x, flux, r_e, galtype, rng):
     "Noiseless image of one toy galaxy of type `galtype`."
     q, theta = rng.uniform(0.4, 1.), rng.uniform(0, np.pi)
-    parts = [sersic_image(shape, y, x, flux/len(_SERSIC_INDEX[galtype]), r_e*(0.6 if n == 4 and galtype == 'sphd' else 1), n, q, theta)
+    radius = lambda n: r_e*(0.6 if n == 4 and galtype == 'sphd' else 1)    # a compact bulge in a bulge + disk
+    parts = [sersic_image(shape, y, x, flux/len(_SERSIC_INDEX[galtype]), radius(n), n, q, theta)
              for n in _SERSIC_INDEX[galtype]]
     if galtype == 'irr':
         for _ in range(3):
@@ -47,6 +49,7 @@ def _galaxy_model(shape, y, x, flux, r_e, galtype, rng):
             parts.append(sersic_image(shape, ky, kx, 0.1*flux, 1., 1.))
     return sum(parts)
 
+# %% ../nbs/01_toy.ipynb #c61b7743
 def _segment(models, sigma, threshold, labels):
     "Label each pixel with the source contributing most where the total model is above threshold."
     owner = np.argmax(models, axis=0)
