@@ -89,7 +89,7 @@ def _checked(arr, shape:tuple, name:str, what:str, src:str) -> np.ndarray:
     if arr.shape != tuple(shape): raise fail(f"has shape {arr.shape}; expected {tuple(shape)} ({what})")
     if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
         first = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise fail(f"holds NaN or infinite values (first at index {first}); expected finite {what}")
+        raise fail(f"holds NaN or infinite values (first at index {first}); expected finite numbers ({what})")
     return arr
 
 # %% ../nbs/08b_evaluate.ipynb #de9a7248

@@ -4,15 +4,13 @@
 
 # %% ../nbs/08_metrics.ipynb #a84f680f
 from __future__ import annotations
-import warnings
-from itertools import permutations
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .core import BlenderError, stamp_centre
-from .segmap import TARGET_METHODS, n_covering
+from .segmap import n_covering
 from .workers import chunks
 from .pipeline import n_galaxies_of
 
