@@ -38,6 +38,11 @@ ACTIONS = {
     'download': dict(
         func='candels_blender.download:download', help='Download the real CANDELS release (Zenodo 2604740)',
         options=dict(output=dict(short='o'), delete={})),
+    'evaluate': dict(
+        func='candels_blender.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
+        options=dict(output=dict(short='d', aliases=['image_dir'], required=True), split=dict(choices=('train', 'test')),
+                     predictions=dict(short='p'), name={}, zeropoint={}, match_radius={}, workers=dict(short='j'),
+                     quiet=dict(short='q'))),
 }
 
 # %% ../nbs/10_cli.ipynb #7039e344
