@@ -62,7 +62,8 @@ _MATHJAX_PARTS = ['tex-chtml.js', 'input/tex/extensions', 'output/chtml', 'a11y'
 def _copy_mathjax(app, exc):
     if exc is not None or app.builder.format != 'html': return
     try: src = Path(distribution('sphinx-mathjax-offline').locate_file('sphinx-mathjax-offline/static/mathjax'))
-    except PackageNotFoundError: raise RuntimeError('sphinx-mathjax-offline is not installed: pip install -e ".[dev,docs]"')
+    except PackageNotFoundError:
+        raise RuntimeError('sphinx-mathjax-offline is not installed: pip install -e ".[dev,docs]"') from None
     if not (src/'tex-chtml.js').exists(): raise RuntimeError(f'no MathJax in {src}')
     dest = Path(app.outdir)/'_static'/'mathjax'
     for part in _MATHJAX_PARTS:

@@ -214,7 +214,8 @@ def test_every_public_function_and_class_has_an_entry(pages):
     "nbdev's show_doc entry (a heading with the name and a `source` link) for each, on some chapter page."
     headings = set()
     for p in pages:
-        headings |= set(re.findall(r'<h[234][^>]*>(?:<code[^>]*>)?(?:<span class="pre">)?([\w.]+)', (SITE/p).read_text()))
+        html = (SITE/p).read_text()
+        headings |= set(re.findall(r'<h[234][^>]*>(?:<code[^>]*>)?(?:<span class="pre">)?([\w.]+)', html))
     missing, n = [], 0
     for mod in _public_modules():
         for name in getattr(mod, '__all__', []):

@@ -114,7 +114,8 @@ class Page:
                                                    if c['cell_type'] == 'markdown'
                                                    for h in re.findall(r'^#{1,4}\s+(.+?)\s*$', text(c), re.M)]:
             base = github_slugify(re.sub(r'[`*]', '', h))
-            if showdoc or base not in self.anchors: self.anchors[base] = f'{base}-{seen[base]}' if base in seen else base
+            if showdoc or base not in self.anchors:
+                self.anchors[base] = f'{base}-{seen[base]}' if base in seen else base
             seen[base] = seen.get(base, 0) + 1          # nbdev links a name: its show_doc entry wins over prose
 
     def write(self, extra=()):
@@ -172,10 +173,10 @@ def write_sources(nbs, files, cfg):
     home.write([cell('markdown', TOCTREE.format('\n'.join(['chapters', *extra])), id='toctree')])
     for p in chapters: p.write()
     listing = '\n'.join(f'- [{p.title}](/{p.docname}.ipynb)' + (f' — {p.lead}' if p.lead else '') for p in chapters)
-    (SRC/'chapters.md').write_text('# Chapters\n\nThe notebooks in reading order. Each is a chapter: what and why, '
-                                   'the reference of the code it exports, examples that are also tests, and '
-                                   f'figures.\n\n{listing}\n\n' + TOCTREE.format('\n'.join(p.docname for p in chapters)),
-                                   encoding='utf-8')
+    (SRC/'chapters.md').write_text(
+        '# Chapters\n\nThe notebooks in reading order. Each is a chapter: what and why, the reference of the code it '
+        f'exports, examples that are also tests, and figures.\n\n{listing}\n\n'
+        + TOCTREE.format('\n'.join(p.docname for p in chapters)), encoding='utf-8')
     for f in PAGES.glob('*.md'): shutil.copy2(f, SRC/f.name)
     for f in nbs.rglob('*'):                            # images the notebooks show by relative path
         if f.suffix.lower() in IMAGES and not any(s.startswith(('.', '_')) for s in f.relative_to(nbs).parts):
