@@ -13,32 +13,16 @@ import candels_blender
 from .core import DATA_FILES, SPLITS, BlenderError, check_int, check_positive
 from .files import NpyWriter, atomic_path, file_identity, refuse_existing, remove_path
 from .workers import Workers, check_workers, chunks
-from .data import load_data, select_rows, check_types
+from .data import select_rows, check_types
 from .blend import blend_catalogue, check_test_ratio, make_pool, split_rows
 from .render import METHODS, render_buffers, render_range, target_dtype, target_shape
 from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
+from .mock import resolve_data
 from .products import (LOG_FILE, RUN_RECORD, STAMPS_DIR, Log, catalogue_path, clean_galaxies,
                                       default_output, load_stamps, read_catalogues, read_recipe, write_split)
 
 # %% auto #0
-__all__ = ['has_dataset', 'resolve_data', 'plan_blends', 'input_identity', 'produce', 'concatenate', 'convert']
-
-# %% ../nbs/07_pipeline.ipynb #773329bc
-def has_dataset(path) -> bool:
-    "Does `path` hold any of the three input files? (If it holds some, the loader says which are missing.)"
-    return any((Path(path)/f).is_file() for f in DATA_FILES.values())
-
-# %% ../nbs/07_pipeline.ipynb #b3fe8754
-def resolve_data(datapath=None, log=print, show_progress=None):
-    "Load `datapath`, else `./data` if it holds a dataset, else the cached mock set (built if needed)."
-    if datapath is None and not has_dataset('data'):
-        from candels_blender.mock import cached_mock
-        path = cached_mock(show_progress=show_progress)
-        log(f"Using the built-in synthetic (mock) CANDELS set in {path}; for the real release run "
-            "`candels-blender download` (it goes to ./data, used by default from then on)")
-        return load_data(path), True
-    path = Path('data' if datapath is None else datapath)
-    return load_data(path), (path/'mock_info.json').is_file()
+__all__ = ['plan_blends', 'input_identity', 'produce', 'concatenate', 'convert']
 
 # %% ../nbs/07_pipeline.ipynb #97faa469
 def _produce_options(n_blends, mag_low, mag_high, mag_diff, rad_diff, test_ratio, exclude, n_galaxies, workers,
