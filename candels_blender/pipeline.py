@@ -15,14 +15,15 @@ from .files import NpyWriter, atomic_path, file_identity, refuse_existing, remov
 from .workers import Workers, check_workers, chunks
 from .data import select_rows, check_types
 from .blend import blend_catalogue, check_test_ratio, make_pool, split_rows
-from .render import METHODS, render_buffers, render_range, target_dtype, target_shape
+from .render import FILLS, METHODS, noise_bank, render_buffers, render_range, target_dtype, target_shape
 from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
 from .mock import resolve_data
-from .products import (LOG_FILE, RUN_RECORD, STAMPS_DIR, Log, catalogue_path, clean_galaxies,
-                                      default_output, load_stamps, read_catalogues, read_recipe, write_split)
+from .products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Log, catalogue_path,
+                                      clean_galaxies, default_output, load_stamps, read_catalogues, read_recipe,
+                                      write_split)
 
 # %% auto #0
-__all__ = ['plan_blends', 'input_identity', 'produce', 'concatenate', 'convert']
+__all__ = ['plan_blends', 'input_identity', 'produce', 'run_seed', 'concatenate', 'convert']
 
 # %% ../nbs/07_pipeline.ipynb #97faa469
 def _produce_options(n_blends, mag_low, mag_high, mag_diff, rad_diff, test_ratio, exclude, n_galaxies, workers,
@@ -67,16 +68,22 @@ def plan_blends(data,       # the input `CandelsData`
     return dict(selected=len(rows), splits=splits, n_per_split=n_per_split, pools=pools)
 
 # %% ../nbs/07_pipeline.ipynb #dead41c6
+def _empty_catalogue(cat, k:int):
+    "A catalogue with every column and no blends (for a split asked for no blends)."
+    empty = blend_catalogue(cat, np.zeros((0, k), np.int64), np.zeros((0, k - 1, 2), np.int64))
+    return empty.assign(**{f'g{j}_{c}': np.zeros(0) for j in range(1, k + 1) for c in ('overlap', 'blendedness')})
+
+# %% ../nbs/07_pipeline.ipynb #0ebc1176
 def _write_products(workers:Workers, data, plan:dict, opts:dict, tmp:Path):
     "Clean the galaxies and write the catalogues into `tmp`, cleaning and drawing running side by side."
-    pools = plan['pools']
+    pools, stamps = plan['pools'], tmp/STAMPS_DIR
     used = np.sort(np.concatenate([plan['splits'][s] for s in pools]))
-    steps = [clean_galaxies(workers, data, used, tmp/STAMPS_DIR, opts['seed'], opts['n_iter'], opts['noise_factor'])]
-    steps += [write_split(workers, data.cat, pools[s], opts['seed'], s, plan['n_per_split'][s], opts['rad_diff'],
-                          data.size, catalogue_path(tmp, s)) for s in pools]
+    clean_galaxies(workers, data, used, stamps, opts['n_iter'], opts['noise_factor'])()
+    steps = [write_split(workers, data.cat, stamps, pools[s], opts['seed'], s, plan['n_per_split'][s],
+                         opts['rad_diff'], data.size, catalogue_path(tmp, s)) for s in pools]
     for finish in steps: finish()
-    empty = (np.zeros((0, opts['n_galaxies']), np.int64), np.zeros((0, opts['n_galaxies'] - 1, 2), np.int64))
-    for s in set(SPLITS) - set(pools): blend_catalogue(data.cat, *empty).to_csv(catalogue_path(tmp, s), index=False)
+    for s in set(SPLITS) - set(pools): _empty_catalogue(data.cat, opts['n_galaxies']).to_csv(catalogue_path(tmp, s), index=False)
+    for f in ('light', 'extent'): remove_path(stamps/STAMP_FILES[f])
 
 # %% ../nbs/07_pipeline.ipynb #47e1d96f
 def input_identity(path, # input directory
@@ -146,6 +153,15 @@ def produce(n_blends:int=100,            # number of blends, train + test
             log.write(tmp/LOG_FILE)
     return out
 
+# %% ../nbs/07_pipeline.ipynb #82a513cd
+def run_seed(out, # output directory of produce
+            ) -> int: # the seed produce used
+    "The seed of a produce run, from its run record (a one-line error without it)."
+    try: return int(json.loads((Path(out)/RUN_RECORD).read_text())['parameters']['seed'])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BlenderError(f"{Path(out)/RUN_RECORD}: missing or unreadable; the blends' noise needs the seed of the "
+                           "run: run produce again") from None
+
 # %% ../nbs/07_pipeline.ipynb #c165acf7
 _SCRATCH = {}   # per-process scratch arrays, reused from chunk to chunk
 
@@ -163,7 +179,7 @@ def _render_job(job:dict) -> int:
     "Render blends start..stop of a split and write them into the output files."
     stack, _ = load_stamps(job['out'])
     buf = _scratch(job['chunk'], job['recipe'].k, stack.size, job['method'])
-    blends, target = render_range(stack, job['recipe'], job['start'], job['stop'], job['method'], buf)
+    blends, target = render_range(stack, job['recipe'], job['start'], job['stop'], job['method'], buffers=buf)
     job['blends'].write(job['start'], blends)
     job['target'].write(job['start'], target)
     return job['stop'] - job['start']
@@ -185,6 +201,7 @@ def _concatenate_split(workers:Workers, out:Path, split:str, recipe, size:int, m
 # %% ../nbs/07_pipeline.ipynb #1fe335d0
 def concatenate(image_dir,                 # output directory of produce
                 method:str='ogg_masks',    # target to write: gg_masks, ogg_masks, bogg_masks or single_images
+                shift_fill:str='noise',    # border a moved stamp leaves: its background noise, or 'zero' (original)
                 delete:bool=False,         # remove the intermediate stamps once the targets are written
                 workers:int=None,          # worker processes (default: all cores)
                 show_progress:bool=None,   # progress bars (default: on a terminal only)
@@ -193,13 +210,14 @@ def concatenate(image_dir,                 # output directory of produce
                ) -> dict:                  # paths written, by split
     "Render the blends of each split and write them with the chosen target."
     if method not in METHODS: raise BlenderError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if shift_fill not in FILLS: raise BlenderError(f"unknown --shift_fill {shift_fill!r}; choose {' or '.join(FILLS)}")
     out, log, workers = Path(image_dir), Log(quiet), check_workers(workers)
-    cats, (stack, stack_rows) = read_catalogues(out), load_stamps(image_dir)
-    seed = json.loads((out/RUN_RECORD).read_text())['parameters']['seed'] if (out/RUN_RECORD).is_file() else 0
+    cats, (stack, stack_rows), seed = read_catalogues(out), load_stamps(image_dir), run_seed(out)
+    noise_bank(seed)                                             # drawn once, before the workers fork
     written = {}
     with Workers(workers, show_progress) as pool:
         for split, cat in cats.items():
-            recipe = read_recipe(cat, stack_rows, seed, split, catalogue_path(out, split))
+            recipe = read_recipe(cat, stack_rows, seed, split, shift_fill, catalogue_path(out, split))
             written[split] = _concatenate_split(pool, out, split, recipe, stack.size, method, chunk)
             log(f"{split}: {len(cat)} blends → {', '.join(p.name for p in written[split])}")
     if delete: remove_path(out/STAMPS_DIR); log(f"removed {out/STAMPS_DIR}")

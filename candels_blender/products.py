@@ -14,9 +14,10 @@ from fastcore.basics import patch
 from .core import SPLITS, BlenderError, rng_for
 from .files import NpyWriter
 from .workers import Workers, chunks
-from .segmap import central_mask, mask_neighbours
+from .segmap import central_mask, clean_parts, dilate
 from .blend import BLOCK, blend_catalogue, draw_blends
 from .render import Recipe, StampStack
+from .difficulty import difficulty_columns, mask_extent
 
 # %% auto #0
 __all__ = ['STAMPS_DIR', 'RUN_RECORD', 'LOG_FILE', 'STAMP_FILES', 'CATALOGUE_INPUT_COLUMNS', 'catalogue_path', 'default_output',
@@ -26,7 +27,8 @@ __all__ = ['STAMPS_DIR', 'RUN_RECORD', 'LOG_FILE', 'STAMP_FILES', 'CATALOGUE_INP
 STAMPS_DIR = 'stamps'                # produce's intermediate products, inside the output directory
 RUN_RECORD = 'run.json'              # parameters, version, input identity and counts of a run
 LOG_FILE = 'candels-blender.log'     # the time-stamped messages of produce
-STAMP_FILES = dict(clean='clean_img.npy', masks='central_mask.npy', rows='rows.npy')  # inside STAMPS_DIR
+STAMP_FILES = dict(base='base.npy', scale='noise_scale.npy', masks='central_mask.npy', background='background.npy',
+                   rows='rows.npy', light='light.npy', extent='extent.npy')  # inside STAMPS_DIR (light, extent: produce only)
 
 # %% ../nbs/06a_products.ipynb #9a16b262
 def catalogue_path(out,       # output directory of produce
@@ -57,40 +59,39 @@ def write(self:Log, path): # the log file to write
     Path(path).write_text('\n'.join(self.lines) + '\n')
 
 # %% ../nbs/06a_products.ipynb #1cedd807
-def _clean_chunk(job:dict) -> int:
-    "Clean the stamps of `job['rows']` and write them at `job['start']` of the stacks."
+def _clean_chunk(job:dict) -> tuple:
+    "Clean the stamps of `job['rows']`, write them at `job['start']` of the stacks; return background and boxes."
     img, seg = np.load(job['img'], mmap_mode='r'), np.load(job['seg'], mmap_mode='r')
-    rows = job['rows']
-    segs = np.asarray(seg[rows]).astype(np.int32)
-    clean = mask_neighbours(np.asarray(img[rows], dtype=np.float32), segs,
-                            [rng_for(job['seed'], 'clean', r) for r in rows], job['n_iter'], job['noise_factor'])
-    job['out_img'].write(job['start'], clean)
-    job['out_mask'].write(job['start'], central_mask(segs))
-    return len(rows)
+    segs = np.asarray(seg[job['rows']]).astype(np.int32)
+    base, scale, background = clean_parts(img[job['rows']], segs, job['n_iter'], job['noise_factor'])
+    masks = central_mask(segs) & (segs > 0)
+    wide = dilate(masks, job['n_iter'])
+    for name, values in dict(base=base, scale=scale, masks=masks, light=base * wide).items():
+        job['writers'][name].write(job['start'], values)
+    return background, mask_extent(wide)
 
 # %% ../nbs/06a_products.ipynb #ed2adf8a
 def clean_galaxies(workers:Workers,      # the worker pool
                    data,                 # the input `CandelsData`
                    rows:np.ndarray,      # input rows to clean, sorted
                    out_dir:Path,         # directory of the stacks (created)
-                   seed:int,             # the run's seed
                    n_iter:int=5,         # dilation of the segments, pixels
                    noise_factor:float=1., # extra noise over each cleaned stamp, background σ
                    chunk:int=64,         # stamps per job
                   ):                     # a function of no argument that waits and closes the files
-    "Start cleaning `rows` into stacks in `out_dir`; return a function that waits for it and finishes."
+    "Start computing the cleaning parts of `rows` into stacks in `out_dir`; return a function that finishes."
     out_dir.mkdir(parents=True, exist_ok=True)
     shape = (len(rows), data.size, data.size)
-    writers = (NpyWriter(out_dir/STAMP_FILES['clean'], shape, np.float32),
-               NpyWriter(out_dir/STAMP_FILES['masks'], shape, np.uint8))
-    jobs = [dict(img=data.img.filename, seg=data.seg.filename, rows=rows[a:b], start=a, seed=seed, n_iter=n_iter,
-                 noise_factor=noise_factor, out_img=writers[0], out_mask=writers[1])
-            for a, b in chunks(len(rows), chunk)]
+    writers = {name: NpyWriter(out_dir/STAMP_FILES[name], shape, np.uint8 if name == 'masks' else np.float32)
+               for name in ('base', 'scale', 'masks', 'light')}
+    jobs = [dict(img=data.img.filename, seg=data.seg.filename, rows=rows[a:b], start=a, n_iter=n_iter,
+                 noise_factor=noise_factor, writers=writers) for a, b in chunks(len(rows), chunk)]
     done = workers.imap(_clean_chunk, jobs, 'cleaning stamps', 'stamp', [len(j['rows']) for j in jobs])
     def finish():
-        for _ in done: pass
-        for w in writers: w.close()
-        np.save(out_dir/STAMP_FILES['rows'], np.asarray(rows, dtype=np.int64))
+        background, extent = (np.concatenate(parts) for parts in zip(*done))
+        for w in writers.values(): w.close()
+        for name, a in dict(background=background, extent=extent, rows=np.asarray(rows, np.int64)).items():
+            np.save(out_dir/STAMP_FILES[name], a)
     return finish
 
 # %% ../nbs/06a_products.ipynb #b365af94
@@ -98,27 +99,32 @@ def load_stamps(out, # output directory of produce
                ) -> tuple: # (StampStack, memory-mapped; input rows (M,) of its galaxies)
     "The cleaned stamps of an output directory, or a one-line error saying how to get them."
     stamps = Path(out)/STAMPS_DIR
-    if not (stamps/STAMP_FILES['clean']).is_file():
+    if not (stamps/STAMP_FILES['base']).is_file():
         run = Path(out)/RUN_RECORD
         cmd = json.loads(run.read_text()).get('command') if run.is_file() else ''
         raise BlenderError(f"{stamps}: the cleaned stamps are gone (removed by an earlier --delete); run "
                            f"produce again to make them{': ' + cmd if cmd else ''}")
-    clean, masks = (np.load(stamps/STAMP_FILES[f], mmap_mode='r').view(np.ndarray) for f in ('clean', 'masks'))
-    return StampStack(clean, masks), np.load(stamps/STAMP_FILES['rows'])
+    arrays = {f: np.load(stamps/STAMP_FILES[f], mmap_mode='r').view(np.ndarray) for f in ('base', 'scale', 'masks')}
+    return StampStack(**arrays, background=np.load(stamps/STAMP_FILES['background'])), np.load(stamps/STAMP_FILES['rows'])
 
 # %% ../nbs/06a_products.ipynb #8dbb9d63
 CATALOGUE_INPUT_COLUMNS = ['ID', 'mag', 'radius', 'z', 'galtype', 'FIELD']   # input columns a blend catalogue copies
 
 # %% ../nbs/06a_products.ipynb #3a6c5f50
 def _catalogue_chunk(job:dict) -> str:
-    "CSV text of blends start..stop of a split (with the header for the first chunk)."
+    "CSV text of blends start..stop of a split, with their difficulty (and the header for the first chunk)."
     rows, offsets = draw_blends(job['pool'], job['seed'], job['split'], job['start'], job['stop'],
                                 job['rad_diff'], job['size'])
-    return blend_catalogue(job['cat'], rows, offsets, start=job['start']).to_csv(index=False, header=job['start'] == 0)
+    stamps = {f: np.load(job['stamps']/STAMP_FILES[f], mmap_mode='r') for f in ('light', 'masks', 'extent', 'rows')}
+    local = np.searchsorted(stamps['rows'], rows)
+    table = blend_catalogue(job['cat'], rows, offsets, start=job['start'])
+    table = table.assign(**difficulty_columns(stamps['light'], stamps['masks'], stamps['extent'], local, offsets))
+    return table.to_csv(index=False, header=job['start'] == 0)
 
 # %% ../nbs/06a_products.ipynb #f350bc32
 def write_split(workers:Workers,    # the worker pool
                 cat:pd.DataFrame,   # the input catalogue
+                stamps:Path,        # the stamps directory of this run (cleaning finished)
                 pool,               # the split's `GalaxyPool`
                 seed:int,           # the run's seed
                 split:str,          # 'train' or 'test'
@@ -130,8 +136,8 @@ def write_split(workers:Workers,    # the worker pool
                ):                   # a function of no argument that waits and writes the file
     "Start drawing the `n` blends of `split`; return a function that waits and writes their catalogue to `dest`."
     cat = cat[[c for c in CATALOGUE_INPUT_COLUMNS if c in cat]]
-    jobs = [dict(pool=pool, seed=seed, split=split, start=a, stop=b, rad_diff=rad_diff, size=size, cat=cat)
-            for a, b in chunks(n, chunk)]
+    jobs = [dict(pool=pool, seed=seed, split=split, start=a, stop=b, rad_diff=rad_diff, size=size, cat=cat,
+                 stamps=Path(stamps)) for a, b in chunks(n, chunk)]
     texts = workers.imap(_catalogue_chunk, jobs, f'drawing {split} blends', 'blend',
                          [j['stop'] - j['start'] for j in jobs])
     def finish():
@@ -166,6 +172,7 @@ def read_recipe(cat:pd.DataFrame,       # a split's blend catalogue
                 stack_rows:np.ndarray,  # input rows of the stack's galaxies, sorted
                 seed:int=0,             # the run's seed
                 split:str='train',      # the split's name
+                fill:str='noise',       # border of a moved stamp: 'noise' or 'zero'
                 path='',                # where the catalogue comes from, for messages
                ) -> Recipe:
     "The renderer's recipe of a split, from its catalogue; a one-line error if a galaxy has no stamp."
@@ -176,4 +183,4 @@ def read_recipe(cat:pd.DataFrame,       # a split's blend catalogue
     local = np.searchsorted(stack_rows, rows)
     if len(rows) and not np.array_equal(stack_rows[np.minimum(local, len(stack_rows) - 1)], rows):
         raise BlenderError(f"{path}: the catalogue names galaxies that have no cleaned stamp; run produce again")
-    return Recipe(local, np.stack([dy, dx], axis=-1), seed, split)
+    return Recipe(local, np.stack([dy, dx], axis=-1), seed, split, fill)

@@ -10,7 +10,7 @@ from .core import stamp_centre
 
 # %% auto #0
 __all__ = ['TARGET_METHODS', 'central_label', 'central_mask', 'relabel_consecutive', 'dilate', 'neighbour_pixels',
-           'background_stats', 'mask_neighbours', 'n_covering', 'gg_masks', 'ogg_masks', 'bogg_masks']
+           'background_stats', 'clean_parts', 'mask_neighbours', 'n_covering', 'gg_masks', 'ogg_masks', 'bogg_masks']
 
 # %% ../nbs/03_segmap.ipynb #a70ffc4c
 def central_label(seg:np.ndarray, # segmentation map (..., S, S), labels
@@ -71,23 +71,33 @@ def background_stats(img:np.ndarray,        # stamps (N, S, S)
         return np.nanmean(kept, axis=(-2, -1)), np.nanstd(kept, axis=(-2, -1))
 
 # %% ../nbs/03_segmap.ipynb #a57b22c4
-def mask_neighbours(img:np.ndarray,   # stamps (N, S, S) or one stamp (S, S)
-                    seg:np.ndarray,   # their segmentation maps, same shape
-                    rngs,             # one numpy Generator per stamp (or one Generator for one stamp)
-                    n_iter:int=5,     # dilation of the segments, pixels
-                    noise_factor:float=1., # extra noise over the whole stamp, in units of the background σ
-                   ) -> np.ndarray:   # cleaned stamps, float32, same shape
-    "Replace every source but the central one by background noise (see the recipe above)."
-    single = img.ndim == 2
-    if single: img, seg, rngs = img[None], seg[None], [rngs]
+def clean_parts(img:np.ndarray,        # stamps (N, S, S)
+                seg:np.ndarray,        # their segmentation maps, same shape
+                n_iter:int=5,          # dilation of the segments, pixels
+                noise_factor:float=1., # extra noise over the whole stamp, in units of the background σ
+               ) -> tuple: # base (N, S, S), scale (N, S, S) float32; background (N, 2) float32: level, σ√(1+f²)
+    "What cleaning needs of each stamp, computed once: the base image, the noise scale, the background."
     img = np.asarray(img, dtype=np.float32)
     neighbours, source_free = neighbour_pixels(np.asarray(seg), n_iter)
     level, std = background_stats(img, source_free)
-    out = img.copy()
-    for im, nb, m, s, rng in zip(out, neighbours, level, std, rngs):
-        im[nb] = m + s * rng.standard_normal(np.count_nonzero(nb), dtype=np.float32)
-        if noise_factor: im += np.float32(noise_factor * s) * rng.standard_normal(im.shape, dtype=np.float32)
-    return out[0] if single else out
+    fill_sigma = std * np.sqrt(1 + noise_factor**2)
+    base = np.where(neighbours, level[:, None, None], img).astype(np.float32)
+    scale = np.where(neighbours, fill_sigma[:, None, None], noise_factor * std[:, None, None]).astype(np.float32)
+    return base, scale, np.stack([level, fill_sigma], axis=-1).astype(np.float32)
+
+# %% ../nbs/03_segmap.ipynb #2ea2f964
+def mask_neighbours(img:np.ndarray,        # stamps (N, S, S) or one stamp (S, S)
+                    seg:np.ndarray,        # their segmentation maps, same shape
+                    rngs,                  # one numpy Generator per stamp (or one Generator for one stamp)
+                    n_iter:int=5,          # dilation of the segments, pixels
+                    noise_factor:float=1., # extra noise over the whole stamp, in units of the background σ
+                   ) -> np.ndarray:        # cleaned stamps, float32, same shape
+    "Replace every source but the central one by background noise, and add `noise_factor` σ of noise."
+    single = img.ndim == 2
+    if single: img, seg, rngs = img[None], seg[None], [rngs]
+    base, scale, _ = clean_parts(img, seg, n_iter, noise_factor)
+    for b, sc, rng in zip(base, scale, rngs): b += sc * rng.standard_normal(b.shape, dtype=np.float32)
+    return base[0] if single else base
 
 # %% ../nbs/03_segmap.ipynb #707e020c
 def n_covering(masks:np.ndarray, # boolean masks (..., k, H, W)
