@@ -126,7 +126,7 @@ def mock_stamp(seed:int, # seed of the set
                      _source_table(central, neighbours, seg), cen, others)
 
 # %% ../nbs/05f_mock.ipynb #8fd6f370
-MOCK_VERSION = 1   # bump whenever the output of make_mock changes
+MOCK_VERSION = 2   # bump whenever the output of make_mock changes (2: type depends on magnitude, sizes per type)
 CATALOGUE_COLUMNS = ['ID', 'RA', 'DEC', 'FIELD', 'mag', 'mag_err', 'radius', 'z', 'galtype', 'segval', 'clean_flag']
 MOCK_INFO_FILE = 'mock_info.json'     # marks a directory as a mock set, and says how it was made
 TRUTH_FILE = 'mock_truth.csv'         # per stamp: what only the simulation knows

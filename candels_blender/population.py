@@ -4,6 +4,7 @@
 
 # %% ../nbs/05c_population.ipynb #a6059772
 from __future__ import annotations
+import functools
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
@@ -15,10 +16,11 @@ from .psf import STAMP_SIZE
 from .sky import DEPTHS
 
 # %% auto #0
-__all__ = ['FIELD_GEOMETRY', 'MAG_QUANTILES', 'Z_QUANTILES', 'TYPE_FRACTIONS', 'Z_MAG_CORRELATION', 'SIZE_RELATION',
-           'COUNT_SLOPE', 'SOURCE_DENSITY', 'MAG_BRIGHTEST', 'STAR_DENSITY', 'MARGIN_PX', 'PAIR_FRACTION',
-           'NEIGHBOUR_KINDS', 'field_text', 'draw_position', 'draw_central', 'disk_axis_ratio', 'spheroid_axis_ratio',
-           'galaxy_profile', 'draw_neighbours', 'neighbour_profile']
+__all__ = ['FIELD_GEOMETRY', 'MAG_QUANTILES', 'Z_QUANTILES', 'TYPE_FRACTIONS', 'Z_MAG_CORRELATION', 'MAG_PIVOT', 'TYPE_MAG_SLOPE',
+           'SIZE_RELATION', 'COUNT_SLOPE', 'SOURCE_DENSITY', 'MAG_BRIGHTEST', 'STAR_DENSITY', 'MARGIN_PX',
+           'PAIR_FRACTION', 'NEIGHBOUR_KINDS', 'field_text', 'draw_position', 'type_weights', 'type_probabilities',
+           'draw_central', 'disk_axis_ratio', 'spheroid_axis_ratio', 'galaxy_profile', 'draw_neighbours',
+           'neighbour_profile']
 
 # %% ../nbs/05c_population.ipynb #e7ee3634
 FIELD_GEOMETRY = {  # name: (RA, Dec of the centre, deg; width, height, arcmin; position angle, deg;
@@ -54,20 +56,42 @@ MAG_QUANTILES = ([0, .05, .5, .95, 1], [18.0, 19.4, 21.6, 22.8, 23.0])  # Boucau
 Z_QUANTILES = ([0, .5, 1], [0.02, 0.82, 1.5])                             # range and median, idem
 TYPE_FRACTIONS = dict(sph=0.19, disk=0.21, sphd=0.38, irr=0.22)           # idem
 Z_MAG_CORRELATION = 0.5   # Gaussian-copula correlation of z with magnitude (an assumption)
-# per type: half-light radius (arcsec) at H = 21.6, slope beta of r ∝ L^beta, log-normal scatter (ln)
-SIZE_RELATION = dict(sph=(0.225, 0.5, 0.42), disk=(0.46, 0.3, 0.32), sphd=(0.36, 0.4, 0.31), irr=(0.45, 0.3, 0.32))
+MAG_PIVOT = 21.6          # H of reference of the type and size laws (the sample's median)
+TYPE_MAG_SLOPE = dict(sph=0.5, disk=1.3, sphd=0., irr=1.3)   # log-odds against sphd per magnitude (test catalogue)
+# per type: intrinsic half-light radius (arcsec) at MAG_PIVOT, slope beta of r ∝ L^beta, log-normal scatter (ln)
+SIZE_RELATION = dict(sph=(0.14, 0.41, 0.30), disk=(0.51, 0.18, 0.30), sphd=(0.35, 0.26, 0.27), irr=(0.50, 0.21, 0.33))
 _mag_quantile = PchipInterpolator(*MAG_QUANTILES)
 
 # %% ../nbs/05c_population.ipynb #3180914d
+@functools.lru_cache(None)
+def type_weights() -> np.ndarray: # w_t, in the order of GALAXY_TYPES
+    "Weights of P(type | H) ∝ w_t exp(s_t (H − MAG_PIVOT)) that give the published overall type fractions."
+    mags = _mag_quantile((np.arange(4000) + 0.5)/4000)[:, None]      # the magnitude distribution
+    slope = np.array([TYPE_MAG_SLOPE[t] for t in GALAXY_TYPES])
+    target = np.array([TYPE_FRACTIONS[t] for t in GALAXY_TYPES])
+    w = np.ones(len(GALAXY_TYPES))
+    for _ in range(200):
+        p = w*np.exp(slope*(mags - MAG_PIVOT)); p /= p.sum(1, keepdims=True)
+        w = w*target/p.mean(0)
+    return w
+
+# %% ../nbs/05c_population.ipynb #d65fc5c7
+def type_probabilities(mag:float, # H magnitude of the galaxy
+                      ) -> np.ndarray: # P(type | H), in the order of GALAXY_TYPES
+    "Probability of each type for a central galaxy of magnitude `mag`."
+    p = type_weights()*np.exp(np.array([TYPE_MAG_SLOPE[t] for t in GALAXY_TYPES])*(mag - MAG_PIVOT))
+    return p/p.sum()
+
+# %% ../nbs/05c_population.ipynb #5653c1ae
 def draw_central(rng:np.random.Generator, # generator of the catalogue galaxy
                 ) -> dict:                # mag (H), z, galtype, hlr (intrinsic half-light radius, arcsec)
     "Magnitude, redshift, type and intrinsic half-light radius (arcsec) of a central galaxy."
     u = rng.random()
     mag = float(_mag_quantile(u))
     u_z = ndtr(Z_MAG_CORRELATION*ndtri(u) + np.sqrt(1 - Z_MAG_CORRELATION**2)*rng.standard_normal())
-    galtype = GALAXY_TYPES[rng.choice(4, p=[TYPE_FRACTIONS[t] for t in GALAXY_TYPES])]
+    galtype = GALAXY_TYPES[rng.choice(4, p=type_probabilities(mag))]
     r0, beta, scatter = SIZE_RELATION[galtype]
-    hlr = r0 * 10**(-0.4*beta*(mag - 21.6)) * np.exp(scatter*rng.standard_normal())
+    hlr = r0 * 10**(-0.4*beta*(mag - MAG_PIVOT)) * np.exp(scatter*rng.standard_normal())
     return dict(mag=mag, z=float(np.interp(u_z, *Z_QUANTILES)), galtype=galtype, hlr=float(np.clip(hlr, 0.03, 3.)))
 
 # %% ../nbs/05c_population.ipynb #1327bca5

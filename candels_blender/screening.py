@@ -16,7 +16,7 @@ from .sky import EXPOSURE_S, background_rms, drizzle_kernel
 __all__ = ['SCREENING', 'ARTEFACT_RATES', 'add_artefact', 'screening_reasons', 'half_light_radius', 'flux_error']
 
 # %% ../nbs/05e_screening.ipynb #08af4119
-SCREENING = dict(blended=0.20, close=0.30, diffuse=0.05, captured=0.90, footprint=0.5, shredded=0.10, missed_mag=25.5)
+SCREENING = dict(blended=0.20, close=0.30, diffuse=0.05, captured=0.87, footprint=0.5, shredded=0.10, missed_mag=25.5)
 ARTEFACT_RATES = dict(edge=0.025, streak=0.015)  # fractions of stamps with each artefact (assumed)
 
 # %% ../nbs/05e_screening.ipynb #d230edc7
