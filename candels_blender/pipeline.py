@@ -83,7 +83,7 @@ def _write_products(workers:Workers, data, plan:dict, opts:dict, tmp:Path):
                          opts['rad_diff'], data.size, catalogue_path(tmp, s)) for s in pools]
     for finish in steps: finish()
     for s in set(SPLITS) - set(pools): _empty_catalogue(data.cat, opts['n_galaxies']).to_csv(catalogue_path(tmp, s), index=False)
-    for f in ('light', 'extent'): remove_path(stamps/STAMP_FILES[f])
+    for f in ('light', 'extent', 'totals'): remove_path(stamps/STAMP_FILES[f])
 
 # %% ../nbs/07_pipeline.ipynb #47e1d96f
 def input_identity(path, # input directory
