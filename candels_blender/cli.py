@@ -14,30 +14,49 @@ __all__ = ['ACTIONS', 'action_function', 'spellings', 'add_option', 'build_parse
 
 # %% ../nbs/10_cli.ipynb #a00e671f
 ACTIONS = {
-    'produce': dict(func='candels_blender.pipeline:produce', help='Select, split and pair galaxies; write the catalogues (step 1)',
-                    options=dict(
-        n_blends=dict(short='n'), mag_low={}, mag_high={}, mag_diff={}, rad_diff={}, test_ratio=dict(short='t'),
-        use_clean_galaxies=dict(short='c'),
-        exclude=dict(short='e', aliases=['excluded_type'], action='append', choices=GALAXY_TYPES, metavar='TYPE'),
-        datapath=dict(short='d'), seed=dict(short='s'), output=dict(short='o'), overwrite={},
-        n_galaxies=dict(short='k'), workers=dict(short='j'), noise_factor={}, quiet=dict(short='q'))),
-    'concatenate': dict(func='candels_blender.pipeline:concatenate', help='Render the blends and their targets (step 2)', options=dict(
-        image_dir=dict(short='d', required=True), method=dict(short='m', choices=('gg_masks', 'ogg_masks', 'bogg_masks', 'single_images')),
-        shift_fill=dict(choices=('noise', 'zero')), delete={}, workers=dict(short='j'), quiet=dict(short='q'))),
-    'convert': dict(func='candels_blender.pipeline:convert', help='Write the galaxies\' fluxes from the catalogues (step 3)', options=dict(
-        image_dir=dict(short='d', required=True), zeropoint={}, quiet=dict(short='q'))),
-    'mock': dict(func='candels_blender.mock:make_mock', help='Build the synthetic CANDELS-like input set', options=dict(
-        output=dict(short='o'), n=dict(short='n'), seed=dict(short='s'), workers=dict(short='j'), overwrite={})),
-    'download': dict(func='candels_blender.download:download', help='Download the real CANDELS release (Zenodo 2604740)', options=dict(output=dict(short='o'), delete={})),
+    'produce': dict(
+        func='candels_blender.pipeline:produce', help='Select, split and pair galaxies; write the catalogues (step 1)',
+        options=dict(
+            n_blends=dict(short='n'), mag_low={}, mag_high={}, mag_diff={}, rad_diff={}, test_ratio=dict(short='t'),
+            use_clean_galaxies=dict(short='c'),
+            exclude=dict(short='e', aliases=['excluded_type'], action='append', choices=GALAXY_TYPES, metavar='TYPE'),
+            datapath=dict(short='d'), seed=dict(short='s'), output=dict(short='o'), overwrite={},
+            n_galaxies=dict(short='k'), workers=dict(short='j'), noise_factor={}, quiet=dict(short='q'))),
+    'concatenate': dict(
+        func='candels_blender.pipeline:concatenate', help='Render the blends and their targets (step 2)',
+        options=dict(
+            image_dir=dict(short='d', required=True),
+            method=dict(short='m', choices=('gg_masks', 'ogg_masks', 'bogg_masks', 'single_images')),
+            shift_fill=dict(choices=('noise', 'zero')), delete={}, workers=dict(short='j'), quiet=dict(short='q'))),
+    'convert': dict(
+        func='candels_blender.pipeline:convert', help="Write the galaxies' fluxes from the catalogues (step 3)",
+        options=dict(image_dir=dict(short='d', required=True), zeropoint={}, quiet=dict(short='q'))),
+    'mock': dict(
+        func='candels_blender.mock:make_mock', help='Build the synthetic CANDELS-like input set',
+        options=dict(output=dict(short='o'), n=dict(short='n'), seed=dict(short='s'), workers=dict(short='j'),
+                     overwrite={})),
+    'download': dict(
+        func='candels_blender.download:download', help='Download the real CANDELS release (Zenodo 2604740)',
+        options=dict(output=dict(short='o'), delete={})),
+    'evaluate': dict(
+        func='candels_blender.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
+        options=dict(output=dict(short='d', aliases=['image_dir'], required=True), split=dict(choices=('train', 'test')),
+                     predictions=dict(short='p'), name={}, zeropoint={}, match_radius={}, workers=dict(short='j'),
+                     quiet=dict(short='q'))),
 }
 
-def action_function(action:str):
+# %% ../nbs/10_cli.ipynb #7039e344
+def action_function(action:str, # a key of `ACTIONS`, e.g. 'produce'
+                   ):           # the library function that runs it
     "The library function behind `action` (imported on demand, so `--help` stays fast)."
     module, name = ACTIONS[action]['func'].split(':')
     return getattr(importlib.import_module(module), name)
 
-# %% ../nbs/10_cli.ipynb #7039e344
-def spellings(name:str, short:str=None, aliases=()) -> list:
+# %% ../nbs/10_cli.ipynb #e9d861eb
+def spellings(name:str,     # parameter name, e.g. 'mag_high'
+              short:str=None, # one-letter short flag, if any
+              aliases=(),   # other names accepted for the same option
+             ) -> list:     # option strings, in the order the help shows them
     "Option strings of a parameter: -s, --under_score, --under-score (and the same for aliases)."
     names = [f'-{short}'] if short else []
     for n in (name, *aliases):
@@ -45,15 +64,17 @@ def spellings(name:str, short:str=None, aliases=()) -> list:
             if s not in names: names.append(s)
     return names
 
+# %% ../nbs/10_cli.ipynb #5bfd98d7
 def _typed(kind):
     "An argparse type converting to `kind`; argparse's message then names the option."
     def convert(text):
         try: return kind(text)
-        except ValueError: raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
     convert.__name__ = kind.__name__
     return convert
 
-# %% ../nbs/10_cli.ipynb #5bfd98d7
+# %% ../nbs/10_cli.ipynb #01342d57
 def _kind(param:inspect.Parameter):
     "The Python type of a parameter, from its annotation or default."
     ann = param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, '__name__', '')
@@ -61,7 +82,14 @@ def _kind(param:inspect.Parameter):
         if kind.__name__ in str(ann).split('|')[0].strip() or type(param.default) is kind: return kind
     return str
 
-def add_option(parser, param:inspect.Parameter, help:str, short=None, aliases=(), **extra):
+# %% ../nbs/10_cli.ipynb #fe717d75
+def add_option(parser:argparse.ArgumentParser, # the parser (or sub-parser) to add to
+               param:inspect.Parameter,        # the function parameter the option sets
+               help:str,                       # the parameter's docments comment
+               short:str=None,                 # one-letter short flag, if any
+               aliases=(),                     # other names accepted for the same option
+               **extra,                        # passed to `add_argument` (choices, action, required, metavar)
+              ):
     "Add one function parameter to `parser` as an option accepting every spelling."
     names, kind = spellings(param.name, short, aliases), _kind(param)
     default = None if param.default is inspect.Parameter.empty else param.default
@@ -73,24 +101,39 @@ def add_option(parser, param:inspect.Parameter, help:str, short=None, aliases=()
         if default not in (None, ()) and extra.get('action') != 'append': kw['help'] += f' (default: {default})'
     parser.add_argument(*names, **(kw | extra))
 
-# %% ../nbs/10_cli.ipynb #718977fb
-class _Parser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line naming the problem and pointing to --help."
-    def __init__(self, *args, **kwargs): super().__init__(*args, formatter_class=_Formatter, **kwargs)
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
+# %% ../nbs/10_cli.ipynb #668012b4
 class _Formatter(argparse.HelpFormatter):
     "Help that lists all spellings of an option once, then its value: `-n, --n_blends, --n-blends N_BLENDS`."
     def __init__(self, prog): super().__init__(prog, max_help_position=38)
     def _format_action_invocation(self, action):
         if not action.option_strings or action.nargs == 0: return super()._format_action_invocation(action)
-        return ', '.join(action.option_strings) + ' ' + self._format_args(action, self._get_default_metavar_for_optional(action))
+        metavar = self._format_args(action, self._get_default_metavar_for_optional(action))
+        return ', '.join(action.option_strings) + ' ' + metavar
 
+# %% ../nbs/10_cli.ipynb #302a6465
+class _Parser(argparse.ArgumentParser):
+    "argparse, but a usage error is one line naming the problem and pointing to --help."
+    def __init__(self, *args, **kwargs): super().__init__(*args, formatter_class=_Formatter, **kwargs)
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+# %% ../nbs/10_cli.ipynb #c789afd6
+def _docments(func) -> dict:
+    "Parameter comments of `func` (fastcore 1.x and 2.x)."
+    from fastcore.docments import docments
+    return {k: v for k, v in docments(func).items() if v}
+
+# %% ../nbs/10_cli.ipynb #cc242ba4
+def _add_options(parser, func, options:dict):
+    "Add the exposed parameters of `func` to an action's parser."
+    params, helps = inspect.signature(func).parameters, _docments(func)
+    for name, extra in options.items(): add_option(parser, params[name], helps.get(name), **extra)
+
+# %% ../nbs/10_cli.ipynb #4bb5018f
 def build_parser(actions=None, # actions whose options to build (default: all); the others are listed only
                 ) -> argparse.ArgumentParser:
     "The `candels-blender` parser: one sub-command per action, options from the functions."
-    parser = _Parser(prog='candels-blender', description='Realistic training sets of blended galaxies from CANDELS stamps.')
+    parser = _Parser(prog='candels-blender',
+                     description='Realistic training sets of blended galaxies from CANDELS stamps.')
     parser.add_argument('--version', action='version', version=f'candels-blender {__version__}')
     sub = parser.add_subparsers(dest='action', metavar='<action>', parser_class=_Parser)
     for action, spec in ACTIONS.items():
@@ -98,27 +141,30 @@ def build_parser(actions=None, # actions whose options to build (default: all); 
         if actions is None or action in actions: _add_options(p, action_function(action), spec['options'])
     return parser
 
-def _add_options(parser, func, options:dict):
-    "Add the exposed parameters of `func` to an action's parser."
-    params, helps = inspect.signature(func).parameters, _docments(func)
-    for name, extra in options.items(): add_option(parser, params[name], helps.get(name), **extra)
-
-def _docments(func) -> dict:
-    "Parameter comments of `func` (fastcore 1.x and 2.x)."
-    from fastcore.docments import docments
-    return {k: v for k, v in docments(func).items() if v}
-
 # %% ../nbs/10_cli.ipynb #3226b409
 def _note(message, category, filename, lineno, file=None, line=None):
+    "Show a warning as one line on stderr (replaces `warnings.showwarning` while an action runs)."
     print(f"candels-blender: note: {message}", file=sys.stderr)
 
-def run(action:str, args:dict, argv:list) -> object:
+# %% ../nbs/10_cli.ipynb #78747d69
+def _fail(action:str, message:str, status:int=1) -> int:
+    "Print `message` as the one-line error of `action`; return the exit status."
+    print(f"candels-blender {action}: error: {message}", file=sys.stderr)
+    return status
+
+# %% ../nbs/10_cli.ipynb #1a5f7e1f
+def run(action:str, # a key of `ACTIONS`
+        args:dict,  # the parsed options: parameter name -> value
+        argv:list,  # the command line after `candels-blender`, for the run record
+       ):           # what the function returns
     "Call the function behind `action` with the parsed options."
     func = action_function(action)
     if 'command' in inspect.signature(func).parameters: args['command'] = shlex.join(['candels-blender', *argv])
     return func(**args)
 
-def main(argv:list=None) -> int:
+# %% ../nbs/10_cli.ipynb #ec95a81c
+def main(argv:list=None, # the arguments after `candels-blender` (default: `sys.argv[1:]`)
+        ) -> int:        # exit status: 0 done, 1 error, 2 usage error or no action, 130 interrupted
     "Entry point of the `candels-blender` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser([a for a in argv if a in ACTIONS][:1])   # import only the chosen action's module
@@ -132,11 +178,7 @@ def main(argv:list=None) -> int:
     except OSError as e: return _fail(action, f"{e.strerror or e}{': ' + str(e.filename) if e.filename else ''}")
     return 0
 
-def _fail(action:str, message:str, status:int=1) -> int:
-    print(f"candels-blender {action}: error: {message}", file=sys.stderr)
-    return status
-
-# %% ../nbs/10_cli.ipynb #78747d69
+# %% ../nbs/10_cli.ipynb #6ab5032e
 def console():
-    "The `candels-blender` console script."
+    "The `candels-blender` console script: run `main` on the command line and exit with its status."
     sys.exit(main())

@@ -9,7 +9,7 @@ import numpy as np
 from .render import shift_slices
 
 # %% auto #0
-__all__ = ['mask_extent', 'blend_difficulty', 'difficulty_columns']
+__all__ = ['mask_extent', 'blend_difficulty', 'galaxy_totals', 'pair_difficulty', 'difficulty_columns']
 
 # %% ../nbs/04b_difficulty.ipynb #69c7c72d
 def mask_extent(masks:np.ndarray, # boolean masks (M, S, S)
@@ -61,13 +61,49 @@ def blend_difficulty(light:np.ndarray,   # (M, S, S) each galaxy's light: cleane
     return overlap, np.clip(beta, 0, 1)
 
 # %% ../nbs/04b_difficulty.ipynb #14154e28
+def galaxy_totals(light:np.ndarray, # (M, S, S) each galaxy's light
+                  masks:np.ndarray, # (M, S, S) each galaxy's mask
+                 ) -> np.ndarray:   # (M, 2) float64: Σ light², mask area (pixels)
+    "Each galaxy's own terms, over its whole stamp."
+    return np.stack([np.einsum('mij,mij->m', light, light, dtype=np.float64),
+                     np.count_nonzero(masks, axis=(1, 2))], axis=-1)
+
+# %% ../nbs/04b_difficulty.ipynb #35531092
+def pair_difficulty(light:np.ndarray,  # (M, S, S) each galaxy's light
+                    masks:np.ndarray,  # (M, S, S) each galaxy's mask
+                    extent:np.ndarray, # (M, 4) bounding boxes of the dilated segments
+                    totals:np.ndarray, # (M, 2) from `galaxy_totals`
+                    g0:int,            # stack row of the central galaxy
+                    g1:int,            # stack row of the companion
+                    dy:int,            # the companion's offset: rows, pixels
+                    dx:int,            # the companion's offset: columns, pixels
+                   ) -> tuple:         # overlap (2,), blendedness (2,), as `blend_difficulty`
+    "`blend_difficulty` for a blend of two galaxies, with each galaxy's own terms computed once."
+    S, (own0, area0), (own1, area1) = light.shape[-1], totals[g0], totals[g1]
+    b0, b1 = tuple(extent[g0]), _frame_box(extent[g1], dy, dx, S)
+    if b1 != (extent[g1][0] + dy, extent[g1][1] + dy, extent[g1][2] + dx, extent[g1][3] + dx):   # cut by the frame
+        part = _cut(light[g1], b1, dy, dx).ravel()
+        own1, area1 = float(np.vdot(part, part)), np.count_nonzero(_cut(masks[g1], b1, dy, dx))
+    c = _common(b0, b1)
+    if c[1] <= c[0] or c[3] <= c[2]: return (0., 0.), (0., 0.)
+    cross = float(np.vdot(_cut(light[g0], c, 0, 0).ravel(), _cut(light[g1], c, dy, dx).ravel()))
+    inter = np.count_nonzero(_cut(masks[g0], c, 0, 0) & _cut(masks[g1], c, dy, dx))
+    beta = lambda own: min(max(cross / (own + cross), 0.), 1.) if own + cross > 0 else 0.
+    return (inter / max(area0, 1), inter / max(area1, 1)), (beta(own0), beta(own1))
+
+# %% ../nbs/04b_difficulty.ipynb #df93454c
 def difficulty_columns(light:np.ndarray,   # (M, S, S) each galaxy's light (see `blend_difficulty`)
                        masks:np.ndarray,   # (M, S, S) each galaxy's mask
                        extent:np.ndarray,  # (M, 4) bounding boxes of the dilated segments
                        local:np.ndarray,   # (n, k) stack rows of each blend's galaxies, central first
                        offsets:np.ndarray, # (n, k-1, 2) companion offsets (dy, dx), pixels
+                       totals:np.ndarray=None, # (M, 2) from `galaxy_totals` (computed if not given)
                       ) -> dict:           # {'g1_overlap': (n,), 'g1_blendedness': (n,), 'g2_overlap': ...}
     "The difficulty columns of a chunk of blends: `gj_overlap` and `gj_blendedness` for each galaxy j."
     n, k = local.shape
-    values = np.array([blend_difficulty(light, masks, extent, l, o) for l, o in zip(local, offsets)]).reshape(n, 2, k)
+    if k == 2:                                     # plain lists: faster to index one item at a time
+        boxes, totals = extent.tolist(), (galaxy_totals(light, masks) if totals is None else totals).tolist()
+        label = lambda l, o: pair_difficulty(light, masks, boxes, totals, l[0], l[1], *o[0])
+    else: label = lambda l, o: blend_difficulty(light, masks, extent, l, o)
+    values = np.array([label(l, o) for l, o in zip(local, offsets)]).reshape(n, 2, k)
     return {f'g{j+1}_{name}': values[:, i, j] for j in range(k) for i, name in enumerate(('overlap', 'blendedness'))}

@@ -4,84 +4,85 @@
 
 # %% ../nbs/09_download.ipynb #bc17ce7b
 from __future__ import annotations
-import http.client, json, os, re, shutil, socket, tarfile, time, zlib
-import urllib.error, urllib.parse, urllib.request
+import http.client, json, os, re, shutil, socket, tarfile, time, urllib.error, urllib.parse, urllib.request, zlib
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from .core import DATA_FILES, BlenderError
+from .core import DATA_FILES, BlenderError, check_int, check_positive
 from .files import atomic_path, file_digest
 from .workers import progress
 
 # %% auto #0
-__all__ = ['ZENODO_API', 'API_ENV', 'RECORD', 'ARCHIVE', 'INFO_FILE', 'OFFLINE_HINT', 'USER_AGENT', 'BACKOFF', 'MAX_BACKOFF',
-           'CHUNK', 'STAGE', 'api_base', 'record_file', 'get_record_file', 'fetch_verified', 'member_problem',
-           'find_data_members', 'staged_extraction', 'install_files', 'download']
+__all__ = ['ZENODO_API', 'API_ENV', 'RECORD', 'ARCHIVE', 'RELEASE_INFO_FILE', 'OFFLINE_HINT', 'USER_AGENT', 'BACKOFF',
+           'MAX_BACKOFF', 'CHUNK', 'STAGE', 'api_base', 'record_file', 'get_record_file', 'fetch_verified',
+           'member_problem', 'find_data_members', 'staged_extraction', 'install_files', 'download']
 
 # %% ../nbs/09_download.ipynb #c5055e7a
-ZENODO_API = 'https://zenodo.org/api'            # Zenodo's REST API
-API_ENV = 'CANDELS_BLENDER_ZENODO_API'           # environment variable that overrides it
-RECORD = 2604740                                 # Zenodo record of the candels-blender data release
-ARCHIVE = 'candels-blender-data.tar.gz'          # the release's archive in that record
-INFO_FILE = 'download_info.json'                 # what a completed download records in its output directory
+ZENODO_API = 'https://zenodo.org/api'     # Zenodo's REST API
+API_ENV = 'CANDELS_BLENDER_ZENODO_API'    # environment variable that overrides it
+RECORD = 2604740                          # Zenodo record of the candels-blender data release
+ARCHIVE = 'candels-blender-data.tar.gz'   # the release's archive in that record
+RELEASE_INFO_FILE = 'download_info.json'  # what a completed download records in its output directory
 OFFLINE_HINT = ("the built-in mock set works offline (`candels-blender mock`, "
                 "or just run `candels-blender produce` with no data)")
 
+# %% ../nbs/09_download.ipynb #2e49f3b1
 def api_base(api_url:str=None, # explicit API base URL, if any
-            ) -> str:
+            ) -> str:          # the base URL, without a trailing slash
     "The Zenodo API base URL: `api_url`, else `$CANDELS_BLENDER_ZENODO_API`, else https://zenodo.org/api."
     return (api_url or os.environ.get(API_ENV) or ZENODO_API).rstrip('/')
 
-# %% ../nbs/09_download.ipynb #194de3fc
-def _file_entries(meta:dict) -> list:
-    "The file entries of a record's JSON: Zenodo's list, or InvenioRDM's `{'entries': list or dict}`."
-    files = (meta.get('files') if isinstance(meta, dict) else None) or []
-    if isinstance(files, dict): files = files.get('entries') or []
-    files = files.values() if isinstance(files, dict) else files
-    return [f for f in files if isinstance(f, dict)]
-
+# %% ../nbs/09_download.ipynb #e8e1b134
 def record_file(meta:dict,    # JSON answer of GET {api}/records/{record}
                 filename:str, # name of the wanted file in the record
                 api:str,      # API base URL, to build the download link if the entry has none
                 record,       # record id, for the same purpose and for messages
                ) -> dict:     # `name`, `size` (bytes), `md5` (hex) and `url` of the file
     "Size, md5 and download URL of `filename` in a Zenodo record, from any JSON shape Zenodo has served."
-    entries = _file_entries(meta)
-    for f in entries:
-        name = f.get('key') or f.get('filename')
-        if name != filename: continue
-        algo, _, md5 = str(f.get('checksum', '')).rpartition(':')
-        size, links = f.get('size', f.get('filesize')), f.get('links') or {}
-        if algo not in ('', 'md5') or not re.fullmatch('[0-9a-fA-F]{32}', md5) or not isinstance(size, int):
-            raise BlenderError(f"Zenodo record {record}: unreadable entry for {name} (checksum "
-                f"{f.get('checksum')!r}, size {size!r}); this version does not understand the API's answer")
-        url = (links.get('content') or links.get('download') or ('key' in f and links.get('self'))
-               or f"{api}/records/{record}/files/{urllib.parse.quote(name)}/content")
-        return dict(name=name, size=size, md5=md5.lower(), url=url)
-    names = ', '.join(str(f.get('key') or f.get('filename')) for f in entries) or 'none'
-    raise BlenderError(f"Zenodo record {record} has no file {filename!r} (its files: {names}); "
-                       "check the record id and the file name")
+    files = (meta.get('files') if isinstance(meta, dict) else None) or []
+    if isinstance(files, dict): files = files.get('entries') or []                  # InvenioRDM's {'entries': ...}
+    entries = [f for f in (files.values() if isinstance(files, dict) else files) if isinstance(f, dict)]
+    names = [f.get('key') or f.get('filename') for f in entries]
+    if filename not in names: raise BlenderError(f"Zenodo record {record} has no file {filename!r} (its files: "
+        f"{', '.join(map(str, names)) or 'none'}); check the record id and the file name")
+    f = entries[names.index(filename)]
+    algo, _, md5 = str(f.get('checksum', '')).rpartition(':')
+    size, links = f.get('size', f.get('filesize')), f.get('links') or {}
+    if algo not in ('', 'md5') or not re.fullmatch('[0-9a-fA-F]{32}', md5) or not isinstance(size, int):
+        raise BlenderError(f"Zenodo record {record}: unreadable entry for {filename} (checksum {f.get('checksum')!r}, "
+                           f"size {size!r}); this version does not understand the API's answer")
+    url = (links.get('content') or links.get('download') or ('key' in f and links.get('self'))
+           or f"{api}/records/{record}/files/{urllib.parse.quote(filename)}/content")
+    return dict(name=filename, size=size, md5=md5.lower(), url=url)
 
-# %% ../nbs/09_download.ipynb #07ccabf4
+# %% ../nbs/09_download.ipynb #e35dc3cf
 class _Transient(Exception): "A failure worth another try: timeout, reset connection, cut transfer, HTTP 5xx."
 class _ServerError(_Transient): "HTTP 5xx, 408 or 429: the server is there but failing."
 class _BadChecksum(_Transient): "A complete download whose size or md5 differs from the record's."
 class _Unreachable(Exception): "The host cannot be reached: name not resolved, no route, connection refused."
 
+# %% ../nbs/09_download.ipynb #caabcad7
 _TRANSIENT = (socket.timeout, TimeoutError, ConnectionResetError, ConnectionAbortedError,
               BrokenPipeError, http.client.HTTPException)    # RemoteDisconnected, IncompleteRead, ...
 _NETWORK = (urllib.error.URLError, OSError, http.client.HTTPException)
-USER_AGENT = 'candels-blender (https://github.com/candels-blender/candels-blender)'
-
 def _network_error(err:BaseException) -> Exception:
     "Sort a connection-level failure into `_Transient` or `_Unreachable`."
     reason = getattr(err, 'reason', err)         # URLError wraps the socket error in `reason`
     kind = _Transient if isinstance(reason, _TRANSIENT) else _Unreachable
     return kind(str(reason) or type(reason).__name__)
 
+# %% ../nbs/09_download.ipynb #6d2c0e59
 def _host(url:str) -> str: return urllib.parse.urlsplit(url).netloc or url
 def _times(n:int, what:str='time') -> str: return f"{n} {what}{'s' if n != 1 else ''}"
+def _human(n:float) -> str:
+    "A byte count for people: 812 B, 3.4 kB, 185.3 MB."
+    for unit in ('B', 'kB', 'MB'):
+        if n < 1000: return f"{n:.0f} {unit}" if unit == 'B' else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
 
+# %% ../nbs/09_download.ipynb #5370b27a
+USER_AGENT = 'candels-blender (https://github.com/candels-blender/candels-blender)'
 def _open(url:str, timeout:float, headers:dict=None):
     "GET `url`; raise `_Transient`, `_Unreachable`, or a `BlenderError` for a final HTTP error."
     try: req = urllib.request.Request(url, headers={'User-Agent': USER_AGENT, **(headers or {})})
@@ -94,14 +95,9 @@ def _open(url:str, timeout:float, headers:dict=None):
                            f"the API address (api_url or ${API_ENV}) is Zenodo's") from None
     except _NETWORK as e: raise _network_error(e) from None
 
-# %% ../nbs/09_download.ipynb #7af08021
-BACKOFF = 0.25      # seconds before the first retry; doubles at each retry
-MAX_BACKOFF = 8.0   # longest pause between two attempts, seconds
-
-def _retrying(action,               # function of no argument to call
-              retries:int,          # how many more times to try after a failure
-              on:tuple=(_Transient,), # failures worth another try
-             ):
+# %% ../nbs/09_download.ipynb #f9662301
+BACKOFF, MAX_BACKOFF = 0.25, 8.0   # seconds before the first retry (doubling at each retry), longest pause
+def _retrying(action, retries:int, on:tuple=(_Transient,)):
     "Call `action()`; after a failure of a type in `on`, pause and try again, at most `retries` more times."
     for attempt in range(retries + 1):
         try: return action()
@@ -117,7 +113,7 @@ def get_record_file(api:str,          # API base URL (see `api_base`)
                     filename:str,     # file wanted in the record
                     retries:int=3,    # more attempts after a transient failure
                     timeout:float=30, # seconds to wait to connect or for data
-                   ) -> dict:         # `name`, `size`, `md5`, `url` (see `record_file`)
+                   ) -> dict:         # `name`, `size` (bytes), `md5`, `url` (see `record_file`)
     "Ask Zenodo's records API for `filename` in `record`: its size, md5 and download URL."
     url = f"{api}/records/{record}"
     def fetch():
@@ -125,39 +121,17 @@ def get_record_file(api:str,          # API base URL (see `api_base`)
             try: return resp.read()
             except _NETWORK as e: raise _network_error(e) from None
     try: body = _retrying(fetch, retries)
-    except _ServerError as e:
-        raise BlenderError(f"{_host(url)} failed {_times(retries + 1)} ({e}); Zenodo may be down, try again "
-                           f"later; meanwhile {OFFLINE_HINT}") from None
+    except _ServerError as e: raise BlenderError(f"{_host(url)} failed {_times(retries + 1)} ({e}); Zenodo may be "
+                                                 f"down, try again later; meanwhile {OFFLINE_HINT}") from None
     except (_Transient, _Unreachable) as e:
         raise BlenderError(f"cannot reach {_host(url)} ({e}); {OFFLINE_HINT}") from None
     try: meta = json.loads(body)
-    except ValueError:
-        raise BlenderError(f"{url}: the answer is not JSON; check that api_url or ${API_ENV} "
-                           "points at a Zenodo API") from None
+    except ValueError: raise BlenderError(f"{url}: the answer is not JSON; check that api_url or ${API_ENV} "
+                                          "points at a Zenodo API") from None
     return record_file(meta, filename, api, record)
 
-# %% ../nbs/09_download.ipynb #aa9b973b
+# %% ../nbs/09_download.ipynb #92e5cea1
 CHUNK = 1 << 20     # bytes read from the network at a time
-
-def _human(n:float) -> str:
-    "A byte count for people: 812 B, 3.4 kB, 185.3 MB."
-    for unit in ('B', 'kB', 'MB'):
-        if n < 1000: return f"{n:.0f} {unit}" if unit == 'B' else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-def _resumes_at(resp, offset:int) -> bool:
-    "Does this answer continue the file at byte `offset` (206 with the matching Content-Range)?"
-    return resp.status == 206 and resp.headers.get('Content-Range', '').startswith(f"bytes {offset}-")
-
-def _byte_bar(size:int, have:int, name:str, show:bool=None):
-    "A progress bar in bytes (see `workers.progress`), starting at `have`."
-    bar = progress(total=size, desc=name, unit='B', show=show)
-    bar.unit_scale, bar.unit_divisor = True, 1024
-    bar.update(have)
-    return bar
-
-# %% ../nbs/09_download.ipynb #656cd23c
 def _copy(resp, f, bar, part:Path):
     "Copy the body of `resp` into the open file `f`, sorting read failures into transient or unreachable."
     while True:
@@ -165,28 +139,28 @@ def _copy(resp, f, bar, part:Path):
         except _NETWORK as e: raise _network_error(e) from None
         if not chunk: return
         try: f.write(chunk)
-        except OSError as e:
-            raise BlenderError(f"cannot write {part} ({e.strerror}); free some disk space and run the "
-                               "same command again: the download resumes") from None
+        except OSError as e: raise BlenderError(f"cannot write {part} ({e.strerror}); free some disk space and run the "
+                                                "same command again: the download resumes") from None
         bar.update(len(chunk))
 
+# %% ../nbs/09_download.ipynb #1bdd5352
 def _fetch_once(entry:dict, part:Path, timeout:float, show:bool=None):
     "One attempt at completing `part`: ask for the missing bytes with a Range request and append them."
-    size = entry['size']
-    have = part.stat().st_size if part.exists() else 0
+    size, have = entry['size'], (part.stat().st_size if part.exists() else 0)
     if have > size: part.unlink(); have = 0
     if have == size: return
     with _open(entry['url'], timeout, {'Range': f'bytes={have}-'} if have else None) as resp:
-        if have and not _resumes_at(resp, have):
+        if have and not (resp.status == 206 and resp.headers.get('Content-Range', '').startswith(f"bytes {have}-")):
             print(f"the server did not resume (HTTP {resp.status}); downloading {entry['name']} from the start")
             have = 0
         elif have: print(f"resuming {entry['name']} at {_human(have)} of {_human(size)}")
-        with open(part, 'ab' if have else 'wb') as f, _byte_bar(size, have, entry['name'], show) as bar:
-            _copy(resp, f, bar, part)
+        bar = progress(total=size, desc=entry['name'], unit='B', show=show, unit_scale=True, unit_divisor=1024,
+                       initial=have)                        # a progress bar in bytes, from where the file ends
+        with open(part, 'ab' if have else 'wb') as f, bar: _copy(resp, f, bar, part)
     got = part.stat().st_size
     if got < size: raise _Transient(f"connection closed after {_human(got)} of {_human(size)}")
 
-# %% ../nbs/09_download.ipynb #e916841a
+# %% ../nbs/09_download.ipynb #b680495e
 def _mismatch(path:Path, entry:dict) -> str|None:
     "How `path` differs from the record's size and md5 (None if it matches)."
     size = path.stat().st_size
@@ -194,20 +168,22 @@ def _mismatch(path:Path, entry:dict) -> str|None:
     md5 = file_digest(path, 'md5')
     return None if md5 == entry['md5'] else f"md5 {md5} instead of {entry['md5']}"
 
+# %% ../nbs/09_download.ipynb #d7d5f211
 def _download_failed(e:Exception, entry:dict, part:Path, attempts:int) -> BlenderError:
     "The one-line error for a download that failed `attempts` times with `e` last."
-    if isinstance(e, _BadChecksum):
-        return BlenderError(f"{entry['name']}: still corrupt after {_times(attempts, 'download')} ({e}); nothing was "
-                            f"kept or extracted: try again later, and check that api_url or ${API_ENV} is Zenodo's")
+    if isinstance(e, _BadChecksum): return BlenderError(f"{entry['name']}: still corrupt after "
+        f"{_times(attempts, 'download')} ({e}); nothing was kept or extracted: try again later, and check that api_url "
+        f"or ${API_ENV} is Zenodo's")
     kept = part.stat().st_size if part.exists() else 0
     keep = f"{_human(kept)} kept in {part}: " if kept else ""
     if isinstance(e, _Unreachable):
-        return BlenderError(f"cannot reach {_host(entry['url'])} ({e}); {keep}run the same command again "
-                            f"to resume; meanwhile {OFFLINE_HINT}")
-    return BlenderError(f"download of {entry['name']} failed {_times(attempts)} ({e}); {keep}"
-                        "run the same command again to resume")
+        return BlenderError(f"cannot reach {_host(entry['url'])} ({e}); {keep}run the same command again to resume; "
+                            f"meanwhile {OFFLINE_HINT}")
+    return BlenderError(f"download of {entry['name']} failed {_times(attempts)} ({e}); {keep}run the same command "
+                        "again to resume")
 
-def fetch_verified(entry:dict,       # from `record_file`: name, size, md5, url
+# %% ../nbs/09_download.ipynb #82492b47
+def fetch_verified(entry:dict,       # from `record_file`: name, size (bytes), md5, url
                    dest,             # final path of the downloaded file
                    retries:int=3,    # more attempts after a transient failure or a bad checksum
                    timeout:float=30, # seconds to wait to connect or for data
@@ -221,8 +197,7 @@ def fetch_verified(entry:dict,       # from `record_file`: name, size, md5, url
         print(f"{dest}: does not match the record; downloading it again")
     def attempt():
         _fetch_once(entry, part, timeout, show)
-        problem = _mismatch(part, entry)
-        if problem: part.unlink(); raise _BadChecksum(problem)
+        if problem := _mismatch(part, entry): part.unlink(); raise _BadChecksum(problem)
     try: _retrying(attempt, retries, on=(_Transient, _Unreachable))
     except (_Transient, _Unreachable) as e: raise _download_failed(e, entry, part, retries + 1) from None
     os.replace(part, dest)
@@ -240,8 +215,17 @@ def member_problem(m:tarfile.TarInfo, # an archive member
         if m.linkname.startswith('/'): return f"link to the absolute path {m.linkname}"
         if '..' in PurePosixPath(m.linkname).parts: return f"link climbing out with '..' ({m.linkname})"
         return None
-    if not (m.isfile() or m.isdir()): return 'device file or fifo'
-    return None
+    return None if m.isfile() or m.isdir() else 'device file or fifo'
+
+# %% ../nbs/09_download.ipynb #12d6a479
+def _refuse_unsafe(members:list, archive:Path):
+    "Stop with one line naming the first unsafe member of `archive`, if any."
+    bad = [(m.name, why) for m in members if (why := member_problem(m))]
+    if not bad: return
+    more = f" and {len(bad) - 1} other(s)" if len(bad) > 1 else ""
+    raise BlenderError(f"{archive.name}: refused member {bad[0][0]!r} ({bad[0][1]}){more}; nothing was extracted: "
+                       f"this is not a safe copy of the release, delete {archive} and check the record id and "
+                       f"api_url or ${API_ENV}")
 
 # %% ../nbs/09_download.ipynb #c8d7d2b6
 def find_data_members(members:list,              # TarInfo of every member of the archive
@@ -253,76 +237,58 @@ def find_data_members(members:list,              # TarInfo of every member of th
         name = PurePosixPath(m.name).name
         if m.isfile() and name in DATA_FILES.values(): found.setdefault(name, []).append(m)
     missing = [n for n in DATA_FILES.values() if n not in found]
-    if missing:
-        raise BlenderError(f"{archive} lacks {', '.join(missing)}; it is not the candels-blender data release: "
-                           "check the record id and the file name")
+    if missing: raise BlenderError(f"{archive} lacks {', '.join(missing)}; it is not the candels-blender data "
+                                   "release: check the record id and the file name")
     dirs = sorted({str(PurePosixPath(m.name).parent) for ms in found.values() for m in ms})
-    if len(dirs) > 1 or any(len(ms) > 1 for ms in found.values()):
-        raise BlenderError(f"{archive} holds the data files more than once (in {', '.join(dirs)}); "
-                           "extract the copy you want by hand")
+    if len(dirs) > 1 or any(len(ms) > 1 for ms in found.values()): raise BlenderError(
+        f"{archive} holds the data files more than once (in {', '.join(dirs)}); extract the copy you want by hand")
     return {name: ms[0] for name, ms in found.items()}
 
 # %% ../nbs/09_download.ipynb #848600ad
 STAGE = '.candels-blender-extract.partial'   # staging directory, inside the output directory
 _SAFE_FILTER = {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}   # PEP 706, where available
-
 def _extract_checked(archive:Path, stage:Path) -> dict:
     "Refuse `archive` if any member is unsafe, else extract the three data files into `stage`; their paths."
     try:
         with tarfile.open(archive, 'r:*') as tar:
             members = tar.getmembers()
-            bad = [(m.name, why) for m in members if (why := member_problem(m))]
-            if bad:
-                more = f" and {len(bad) - 1} other(s)" if len(bad) > 1 else ""
-                raise BlenderError(f"{archive.name}: refused member {bad[0][0]!r} ({bad[0][1]}){more}; nothing "
-                    f"was extracted: this is not a safe copy of the release, delete {archive} and check the "
-                    f"record id and api_url or ${API_ENV}")
+            _refuse_unsafe(members, archive)
             found = find_data_members(members, archive.name)
             for m in found.values(): tar.extract(m, stage, **_SAFE_FILTER)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
-        raise BlenderError(f"{archive.name}: extraction failed ({e}); check the free disk space, "
-                           f"or delete {archive} and run again") from None
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as e: raise BlenderError(f"{archive.name}: extraction "
+        f"failed ({e}); check the free disk space, or delete {archive} and run again") from None
     staged = {name: stage/m.name for name, m in found.items()}
-    for name, m in found.items():
-        p = staged[name]
+    for m, p in zip(found.values(), staged.values()):
         if p.is_symlink() or not p.is_file() or p.stat().st_size != m.size:
             raise BlenderError(f"{archive.name}: {m.name} did not extract completely; delete {archive} and run again")
     return staged
 
+# %% ../nbs/09_download.ipynb #de768895
 @contextmanager
-def staged_extraction(archive,  # the verified archive
-                      output,   # the output directory (the staging directory goes inside)
-                     ):
+def staged_extraction(archive, # path of the verified archive
+                      output,  # the output directory (the staging directory goes inside)
+                     ):        # yields {data file name: path of the extracted file}
     "Yield {data file name: path} of the three data files extracted into a staging directory, removed afterwards."
     stage = Path(output)/STAGE
     shutil.rmtree(stage, ignore_errors=True); stage.mkdir()
     try: yield _extract_checked(Path(archive), stage)
     finally: shutil.rmtree(stage, ignore_errors=True)
 
-# %% ../nbs/09_download.ipynb #de768895
+# %% ../nbs/09_download.ipynb #47ee7c89
 def _read_info(output:Path) -> dict|None:
     "The record of a previous download in `output`: None if there is none, {} if it is unreadable."
-    path = output/INFO_FILE
-    if not path.exists(): return None
-    try: info = json.loads(path.read_text())
+    try: info = json.loads((output/RELEASE_INFO_FILE).read_text())
+    except FileNotFoundError: return None
     except (ValueError, OSError): return {}
     return info if isinstance(info, dict) else {}
-
 def _write_info(output:Path, info:dict):
     "Write `download_info.json` atomically."
-    with atomic_path(output/INFO_FILE) as tmp: tmp.write_text(json.dumps(info, indent=1) + '\n')
+    with atomic_path(output/RELEASE_INFO_FILE) as tmp: tmp.write_text(json.dumps(info, indent=1) + '\n')
 
-def _is_current(info:dict|None, output:Path, record, filename:str) -> bool:
-    "Does `output` hold the complete, unchanged files of `filename` from Zenodo record `record`?"
-    if not info or info.get('complete') is not True: return False
-    if str(info.get('record')) != str(record) or info.get('file') != filename: return False
-    files = info.get('files') or {}
-    return (set(files) == set(DATA_FILES.values()) and
-            all((output/n).is_file() and (output/n).stat().st_size == size for n, size in files.items()))
-
+# %% ../nbs/09_download.ipynb #0b290aa0
 def install_files(staged:dict,  # data file name -> staged path (from `staged_extraction`)
                   output:Path,  # the output directory
-                  info:dict,    # what to record: record, file, size, md5
+                  info:dict,    # what to record: record, file, size (bytes), md5
                  ) -> dict:     # data file name -> size in bytes
     "Move the staged data files to the top of `output`, recording them in `download_info.json`."
     sizes = {name: p.stat().st_size for name, p in staged.items()}
@@ -331,38 +297,38 @@ def install_files(staged:dict,  # data file name -> staged path (from `staged_ex
     _write_info(output, {**info, 'files': sizes, 'complete': True})
     return sizes
 
-# %% ../nbs/09_download.ipynb #65bb08bf
-def _check_args(retries, timeout):
-    "Validate the numeric arguments of `download`."
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise BlenderError(f"retries must be a non-negative integer, got {retries!r}")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise BlenderError(f"timeout must be a positive number of seconds, got {timeout!r}")
+# %% ../nbs/09_download.ipynb #f42ed406
+def _is_current(info:dict|None, output:Path, record, filename:str) -> bool:
+    "Does `output` hold the complete, unchanged files of `filename` from Zenodo record `record`?"
+    if not info or info.get('complete') is not True: return False
+    if str(info.get('record')) != str(record) or info.get('file') != filename: return False
+    files = info.get('files') or {}
+    return (set(files) == set(DATA_FILES.values()) and
+            all((output/n).is_file() and (output/n).stat().st_size == size for n, size in files.items()))
 
+# %% ../nbs/09_download.ipynb #1b601642
 def _refuse_foreign(output:Path, info:dict|None):
     "Stop if `output` holds data files that no download put there."
     present = [n for n in DATA_FILES.values() if (output/n).exists()]
-    if present and info is None:
-        raise BlenderError(f"{output} already holds {', '.join(present)}, not from a download; move them "
-                           "away or choose another --output (the download does not overwrite them)")
-
+    if present and info is None: raise BlenderError(f"{output} already holds {', '.join(present)}, not from a "
+        "download; move them away or choose another --output (the download does not overwrite them)")
 def _make_dir(output:Path):
+    "Create the output directory (and its parents), or stop with one line."
     try: output.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise BlenderError(f"cannot create {output} ({e.strerror}); choose another --output") from None
 
-# %% ../nbs/09_download.ipynb #47ee7c89
+# %% ../nbs/09_download.ipynb #0d67de73
 def download(output='data',          # directory to put candels_img.npy, candels_seg.npy, candels_cat.csv in
              delete:bool=False,       # delete the downloaded archive once its files are extracted and verified
              record:int=RECORD,       # Zenodo record id of the release
              filename:str=ARCHIVE,    # name of the archive in the record
-             api_url:str=None,        # Zenodo API base URL (default: $CANDELS_BLENDER_ZENODO_API, else https://zenodo.org/api)
+             api_url:str=None,        # Zenodo API base URL (default: $CANDELS_BLENDER_ZENODO_API, else Zenodo's)
              retries:int=3,           # more attempts after a transient failure (timeout, reset, HTTP 5xx, bad checksum)
              timeout:float=30,        # seconds to wait to connect or for data before an attempt fails
              show_progress:bool=None, # progress bar on/off (default: on a terminal only)
             ) -> Path:                # the output directory
     "Download the candels-blender data release from Zenodo into `output`: resumable, verified, safely extracted."
-    output = Path(output)
-    _check_args(retries, timeout)
+    output, retries, timeout = Path(output), check_int('retries', retries, low=0), check_positive('timeout', timeout)
     if output.exists() and not output.is_dir():
         raise BlenderError(f"{output} exists and is not a directory; choose another --output")
     info = _read_info(output)

@@ -13,33 +13,17 @@ import candels_blender
 from .core import DATA_FILES, SPLITS, BlenderError, check_int, check_positive
 from .files import NpyWriter, atomic_path, file_identity, refuse_existing, remove_path
 from .workers import Workers, check_workers, chunks
-from .data import load_data, select_rows, check_types
+from .data import select_rows, check_types
 from .blend import blend_catalogue, check_test_ratio, make_pool, split_rows
 from .render import FILLS, METHODS, noise_bank, render_buffers, render_range, target_dtype, target_shape
 from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
+from .mock import resolve_data
 from .products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Log, catalogue_path,
                                       clean_galaxies, default_output, load_stamps, read_catalogues, read_recipe,
                                       write_split)
 
 # %% auto #0
-__all__ = ['has_dataset', 'resolve_data', 'plan_blends', 'input_identity', 'produce', 'run_seed', 'concatenate', 'convert']
-
-# %% ../nbs/07_pipeline.ipynb #773329bc
-def has_dataset(path) -> bool:
-    "Does `path` hold any of the three input files? (If it holds some, the loader says which are missing.)"
-    return any((Path(path)/f).is_file() for f in DATA_FILES.values())
-
-# %% ../nbs/07_pipeline.ipynb #b3fe8754
-def resolve_data(datapath=None, log=print, show_progress=None):
-    "Load `datapath`, else `./data` if it holds a dataset, else the cached mock set (built if needed)."
-    if datapath is None and not has_dataset('data'):
-        from candels_blender.mock import cached_mock
-        path = cached_mock(show_progress=show_progress)
-        log(f"Using the built-in synthetic (mock) CANDELS set in {path}; for the real release run "
-            "`candels-blender download` (it goes to ./data, used by default from then on)")
-        return load_data(path), True
-    path = Path('data' if datapath is None else datapath)
-    return load_data(path), (path/'mock_info.json').is_file()
+__all__ = ['plan_blends', 'input_identity', 'produce', 'run_seed', 'concatenate', 'convert']
 
 # %% ../nbs/07_pipeline.ipynb #97faa469
 def _produce_options(n_blends, mag_low, mag_high, mag_diff, rad_diff, test_ratio, exclude, n_galaxies, workers,
@@ -99,7 +83,7 @@ def _write_products(workers:Workers, data, plan:dict, opts:dict, tmp:Path):
                          opts['rad_diff'], data.size, catalogue_path(tmp, s)) for s in pools]
     for finish in steps: finish()
     for s in set(SPLITS) - set(pools): _empty_catalogue(data.cat, opts['n_galaxies']).to_csv(catalogue_path(tmp, s), index=False)
-    for f in ('light', 'extent'): remove_path(stamps/STAMP_FILES[f])
+    for f in ('light', 'extent', 'totals'): remove_path(stamps/STAMP_FILES[f])
 
 # %% ../nbs/07_pipeline.ipynb #47e1d96f
 def input_identity(path, # input directory

@@ -17,7 +17,7 @@ from .workers import Workers, chunks
 from .segmap import central_mask, clean_parts, dilate
 from .blend import BLOCK, blend_catalogue, draw_blends
 from .render import Recipe, StampStack
-from .difficulty import difficulty_columns, mask_extent
+from .difficulty import difficulty_columns, galaxy_totals, mask_extent
 
 # %% auto #0
 __all__ = ['STAMPS_DIR', 'RUN_RECORD', 'LOG_FILE', 'STAMP_FILES', 'CATALOGUE_INPUT_COLUMNS', 'catalogue_path', 'default_output',
@@ -28,7 +28,8 @@ STAMPS_DIR = 'stamps'                # produce's intermediate products, inside t
 RUN_RECORD = 'run.json'              # parameters, version, input identity and counts of a run
 LOG_FILE = 'candels-blender.log'     # the time-stamped messages of produce
 STAMP_FILES = dict(base='base.npy', scale='noise_scale.npy', masks='central_mask.npy', background='background.npy',
-                   rows='rows.npy', light='light.npy', extent='extent.npy')  # inside STAMPS_DIR (light, extent: produce only)
+                   rows='rows.npy', light='light.npy', extent='extent.npy', totals='totals.npy')
+# inside STAMPS_DIR; light, extent and totals are produce's own, removed when it ends
 
 # %% ../nbs/06a_products.ipynb #9a16b262
 def catalogue_path(out,       # output directory of produce
@@ -60,15 +61,16 @@ def write(self:Log, path): # the log file to write
 
 # %% ../nbs/06a_products.ipynb #1cedd807
 def _clean_chunk(job:dict) -> tuple:
-    "Clean the stamps of `job['rows']`, write them at `job['start']` of the stacks; return background and boxes."
+    "Clean the stamps of `job['rows']`, write them at `job['start']` of the stacks; return background, boxes, totals."
     img, seg = np.load(job['img'], mmap_mode='r'), np.load(job['seg'], mmap_mode='r')
     segs = np.asarray(seg[job['rows']]).astype(np.int32)
     base, scale, background = clean_parts(img[job['rows']], segs, job['n_iter'], job['noise_factor'])
     masks = central_mask(segs) & (segs > 0)
     wide = dilate(masks, job['n_iter'])
-    for name, values in dict(base=base, scale=scale, masks=masks, light=base * wide).items():
+    light = base * wide
+    for name, values in dict(base=base, scale=scale, masks=masks, light=light).items():
         job['writers'][name].write(job['start'], values)
-    return background, mask_extent(wide)
+    return background, mask_extent(wide), galaxy_totals(light, masks)
 
 # %% ../nbs/06a_products.ipynb #ed2adf8a
 def clean_galaxies(workers:Workers,      # the worker pool
@@ -88,9 +90,9 @@ def clean_galaxies(workers:Workers,      # the worker pool
                  noise_factor=noise_factor, writers=writers) for a, b in chunks(len(rows), chunk)]
     done = workers.imap(_clean_chunk, jobs, 'cleaning stamps', 'stamp', [len(j['rows']) for j in jobs])
     def finish():
-        background, extent = (np.concatenate(parts) for parts in zip(*done))
+        background, extent, totals = (np.concatenate(parts) for parts in zip(*done))
         for w in writers.values(): w.close()
-        for name, a in dict(background=background, extent=extent, rows=np.asarray(rows, np.int64)).items():
+        for name, a in dict(background=background, extent=extent, totals=totals, rows=np.asarray(rows, np.int64)).items():
             np.save(out_dir/STAMP_FILES[name], a)
     return finish
 
@@ -115,10 +117,10 @@ def _catalogue_chunk(job:dict) -> str:
     "CSV text of blends start..stop of a split, with their difficulty (and the header for the first chunk)."
     rows, offsets = draw_blends(job['pool'], job['seed'], job['split'], job['start'], job['stop'],
                                 job['rad_diff'], job['size'])
-    stamps = {f: np.load(job['stamps']/STAMP_FILES[f], mmap_mode='r') for f in ('light', 'masks', 'extent', 'rows')}
-    local = np.searchsorted(stamps['rows'], rows)
+    st = {f: np.load(job['stamps']/STAMP_FILES[f], mmap_mode='r') for f in ('light', 'masks', 'extent', 'totals', 'rows')}
+    local = np.searchsorted(st['rows'], rows)
     table = blend_catalogue(job['cat'], rows, offsets, start=job['start'])
-    table = table.assign(**difficulty_columns(stamps['light'], stamps['masks'], stamps['extent'], local, offsets))
+    table = table.assign(**difficulty_columns(st['light'], st['masks'], st['extent'], local, offsets, st['totals']))
     return table.to_csv(index=False, header=job['start'] == 0)
 
 # %% ../nbs/06a_products.ipynb #f350bc32

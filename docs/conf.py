@@ -1,9 +1,13 @@
 """Sphinx configuration for the candels-blender site. Built by `python tools/build_docs.py`, which writes the
-source tree (processed notebooks + generated pages) into `_docs/src` and runs sphinx-build with `-c docs`."""
+source tree (nbdev's processed notebooks as myst-nb pages, the chapters page, docs/pages/*.md) into
+`_proc/_sphinx` and runs sphinx-build with `-c docs`."""
 import configparser
 import shutil
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
 
 _root = Path(__file__).resolve().parent.parent
 _cfg = configparser.ConfigParser(delimiters=['='])
@@ -15,7 +19,7 @@ author = _cfg['author']
 copyright = _cfg['copyright']
 release = version = _cfg['version']
 
-extensions = ['myst_nb']                      # myst-nb brings myst-parser along
+extensions = ['myst_nb', 'sphinxarg.ext']    # myst-nb brings myst-parser along; sphinx-argparse: the CLI page
 
 # Notebooks are rendered as saved: their outputs (figures included) are what the pages show.
 nb_execution_mode = 'off'
@@ -48,7 +52,7 @@ html_theme_options = {
 # pydata-sphinx-theme logs a console error on a first visit (empty localStorage) unless a default mode is set.
 html_context = {'default_mode': 'auto'}
 # Pages without children get no (empty) "Section Navigation" column; chapter pages list the chapters.
-html_sidebars = {page: [] for page in ('index', 'quickstart', 'api-reference', 'command-line', 'search', 'genindex')}
+html_sidebars = {page: [] for page in ('index', 'command-line', 'search', 'genindex')}
 
 # MathJax 3 from a local copy (the default loads it from a CDN, which an offline site cannot reach).
 mathjax_path = 'mathjax/tex-chtml.js'
@@ -58,7 +62,8 @@ _MATHJAX_PARTS = ['tex-chtml.js', 'input/tex/extensions', 'output/chtml', 'a11y'
 def _copy_mathjax(app, exc):
     if exc is not None or app.builder.format != 'html': return
     try: src = Path(distribution('sphinx-mathjax-offline').locate_file('sphinx-mathjax-offline/static/mathjax'))
-    except PackageNotFoundError: raise RuntimeError('sphinx-mathjax-offline is not installed (docs/requirements.txt)')
+    except PackageNotFoundError:
+        raise RuntimeError('sphinx-mathjax-offline is not installed: pip install -e ".[dev,docs]"') from None
     if not (src/'tex-chtml.js').exists(): raise RuntimeError(f'no MathJax in {src}')
     dest = Path(app.outdir)/'_static'/'mathjax'
     for part in _MATHJAX_PARTS:
@@ -67,5 +72,16 @@ def _copy_mathjax(app, exc):
         elif s.exists(): d.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(s, d)
 
 
+class _BarsAsText(SphinxTransform):
+    """sphinx-argparse reads each option's help (the parameter's docments comment) as reStructuredText, where
+    `|m1 - m2|` is a substitution reference: keep such text as it is written."""
+    default_priority = 210                    # before docutils' Substitutions transform (220)
+
+    def apply(self):
+        for ref in list(self.document.findall(nodes.substitution_reference)):
+            if ref['refname'] not in self.document.substitution_defs: ref.replace_self(nodes.Text(f'|{ref.astext()}|'))
+
+
 def setup(app):
     app.connect('build-finished', _copy_mathjax)
+    app.add_transform(_BarsAsText)

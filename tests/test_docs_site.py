@@ -1,36 +1,38 @@
 """The built documentation site, checked in a real browser (headless Debian Chromium driven by Playwright).
 
 Run after building:  python tools/build_docs.py && python -m pytest tests/test_docs_site.py
-Needs: docs/requirements.txt installed, /usr/bin/chromium (tools/install_chromium.sh). Never `playwright install`.
-Environment: DOCS_SITE (default <repo>/site), CHROMIUM (default /usr/bin/chromium),
-DOCS_SCREENSHOTS (default <repo>/_site_screenshots).
+Needs: pip install -e ".[dev,docs]", /usr/bin/chromium (bash tools/install_chromium.sh). Never `playwright install`.
+Environment: DOCS_SITE (default: settings.ini's doc_path, `_docs/`), CHROMIUM (default /usr/bin/chromium),
+DOCS_SCREENSHOTS (default <repo>/_screenshots).
 
 The site is served on 127.0.0.1 by http.server in a thread; every page is opened once and checked for
 console errors, uncaught exceptions, failed or non-200 requests and requests leaving 127.0.0.1; every <img>
 must decode to a non-zero natural size; every same-site link must answer 200 and its #anchor must exist;
-the search page must find a public function by name and link to the chapter that documents it; screenshots
-of the home page and one chapter page (one with a figure and an API entry) are saved.
+every public function and class has its entry on a chapter page; the command-line page documents every option of
+every action; the search page must find a public function by name and link to the chapter that documents it;
+screenshots of the home page, the command-line page and one chapter page (with a figure and an API entry) are saved.
 """
 from __future__ import annotations
 
-import functools, importlib, json, os, pkgutil, re, shutil, tempfile, threading, urllib.error, urllib.request
+import functools, importlib, inspect, json, os, pkgutil, re, shutil, tempfile, threading, urllib.error, urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
+from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = Path(os.environ.get('DOCS_SITE', ROOT/'site'))
-SHOTS = Path(os.environ.get('DOCS_SCREENSHOTS', ROOT/'_site_screenshots'))
+SITE = Path(os.environ.get('DOCS_SITE', get_config(path=ROOT).doc_path))      # where tools/build_docs.py writes it
+SHOTS = Path(os.environ.get('DOCS_SCREENSHOTS', ROOT/'_screenshots'))
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 # Without the background-networking flags Chromium tries to reach Google services, which this closed network refuses.
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 SEARCH_NAME = 'rng_for'        # a public function of candels_blender.core, documented on core.html
-GENERATED = {'index', 'quickstart', 'chapters', 'api-reference', 'command-line', 'search', 'genindex'}
+GENERATED = {'index', 'chapters', 'command-line', 'search', 'genindex'}
 
-from playwright import sync_api        # pip install -r docs/requirements.txt (no `playwright install`)
+from playwright import sync_api        # pip install -e ".[dev,docs]" (never `playwright install`)
 
 EXTERNAL = []                          # URLs the pages tried to fetch from anywhere but the local server
 
@@ -115,7 +117,7 @@ def pages(context, base_url):
 # ------------------------------------------------------------------ the checks
 def test_site_has_the_expected_pages(pages):
     names = {Path(p).stem for p in pages}
-    assert {'index', 'quickstart', 'chapters', 'api-reference', 'command-line', 'search'} <= names, names
+    assert {'index', 'chapters', 'command-line', 'search'} <= names, names
     chapters = names - GENERATED
     for nb in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')):    # one page per numbered notebook (nbdev's naming)
         assert re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower()) in chapters, f'no page for {nb.name}'
@@ -200,26 +202,44 @@ def test_internal_links_resolve(pages, base_url):
     assert bad == [], '\n'.join(bad)
 
 
-def test_api_reference_lists_every_public_name(pages):
+def _public_modules():
     import sys
     sys.path.insert(0, str(ROOT))
     pkg = importlib.import_module('candels_blender')
-    html = (SITE/'api-reference.html').read_text()
-    missing = []
-    for m in pkgutil.walk_packages(pkg.__path__, 'candels_blender.'):
-        if any(part.startswith('_') for part in m.name.split('.')): continue
-        mod = importlib.import_module(m.name)
+    return [importlib.import_module(m.name) for m in pkgutil.walk_packages(pkg.__path__, 'candels_blender.')
+            if not any(part.startswith('_') for part in m.name.split('.'))]
+
+
+def test_every_public_function_and_class_has_an_entry(pages):
+    "nbdev's show_doc entry (a heading with the name and a `source` link) for each, on some chapter page."
+    headings = set()
+    for p in pages:
+        html = (SITE/p).read_text()
+        headings |= set(re.findall(r'<h[234][^>]*>(?:<code[^>]*>)?(?:<span class="pre">)?([\w.]+)', html))
+    missing, n = [], 0
+    for mod in _public_modules():
         for name in getattr(mod, '__all__', []):
-            if not re.search(rf'(?:<h[34][^>]*>|<code[^>]*><span class="pre">){re.escape(name)}\b', html):
-                missing.append(f'{m.name}.{name}')
+            obj = getattr(mod, name)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod.__name__: continue
+            n += 1
+            if name not in headings: missing.append(f'{mod.__name__}.{name}')
+    assert n > 50, f'only {n} public functions and classes found'
     assert missing == [], missing
 
 
-def test_cli_page_shows_every_action_help(pages):
+def test_cli_page_documents_every_option_of_every_action(pages):
+    "The command-line page (sphinx-argparse on `build_parser`) has a section per action listing all its options."
+    import argparse
+    from candels_blender.cli import build_parser
     html = (SITE/'command-line.html').read_text()
-    usage = re.findall(r'usage: candels-blender ([\w-]+)', html)
-    assert 'produce' in usage and len(usage) >= 3, usage
-    for action in usage: assert re.search(rf'<h2[^>]*>{action}', html), action
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(sub.choices) >= 3 and 'produce' in sub.choices
+    starts = {a: html.find(f'<section id="candels-blender-{a}">') for a in sub.choices}
+    assert -1 not in starts.values(), f'actions without a section: {[a for a, i in starts.items() if i < 0]}'
+    for action, parser in sub.choices.items():
+        section = html[starts[action]:min([i for i in starts.values() if i > starts[action]], default=len(html))]
+        for opt in (s for a in parser._actions if not isinstance(a, argparse._HelpAction) for s in a.option_strings):
+            assert re.search(rf'<kbd>(?:[^<]*, )?{re.escape(opt)}(?:,|</kbd>)', section), f'{action}: no {opt}'
 
 
 def test_search_finds_a_function_by_name(context, base_url):
@@ -246,7 +266,7 @@ def _pick_module_page(pages):
 def test_screenshots(context, base_url, pages):
     SHOTS.mkdir(parents=True, exist_ok=True)
     module = _pick_module_page(pages)
-    for name, rel in (('home', 'index.html'), ('module-' + Path(module).stem, module)):
+    for name, rel in (('home', 'index.html'), ('cli', 'command-line.html'), ('module-' + Path(module).stem, module)):
         page, _ = visit(context, base_url + rel)
         for old in SHOTS.glob(f'{name.split("-")[0]}*.png'): old.unlink()
         out = SHOTS/f'{name}.png'
