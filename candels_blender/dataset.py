@@ -19,7 +19,7 @@ from .pipeline import run_seed
 from .transforms import dihedral, dihedral_choice, dihedral_points, dihedral_vectors
 
 # %% auto #0
-__all__ = ['BlendDataset']
+__all__ = ['BlendDataset', 'import_torch']
 
 # %% ../nbs/08d_dataset.ipynb #7dee09b7
 def _read_rows(files:dict, out:Path, split:str, target:str, index:np.ndarray) -> tuple:
@@ -216,3 +216,10 @@ def set_epoch(self:BlendDataset,
              ):
     "Draw the augmentation, and on the fly the noise, of another epoch (call it before each epoch's loop)."
     self.epoch = check_int('epoch', epoch, 0)
+
+# %% ../nbs/08d_dataset.ipynb #902b32be
+def import_torch():
+    "The `torch` module, or a one-line error saying how to install it."
+    try: import torch
+    except ImportError: raise BlenderError("this needs PyTorch: pip install 'candels-blender[torch]'") from None
+    return torch
