@@ -26,9 +26,10 @@ def _read_rows(files:dict, out:Path, split:str, target:str, index:np.ndarray) ->
     "Rows `index` of a split's concatenated blends and target (opened into `files` on first use)."
     if not files:
         paths = dict(blends=out/f'{split}_blends.npy', target=out/f'{split}_{target}.npy')
-        if not all(p.is_file() for p in paths.values()):
+        missing = [p.name for p in paths.values() if not p.is_file()]
+        if missing:
             have = [m for m in METHODS if (out/f'{split}_{m}.npy').is_file()]
-            raise BlenderError(f"{out}: no stamps to render from (removed by --delete) and no {paths['target'].name}"
+            raise BlenderError(f"{out}: no stamps to render from (removed by --delete) and no {' or '.join(missing)}"
                                f" to read; targets written here: {', '.join(have) or 'none'}")
         files.update({name: np.load(p, mmap_mode='r').view(np.ndarray) for name, p in paths.items()})
     return files['blends'][index], files['target'][index]
@@ -48,7 +49,8 @@ def _layout_buffers(method:str, n:int, k:int, S:int, channels_first:bool, scratc
     if method != 'single_images':
         C = target_shape(method, n, k, S)[1 if method == 'gg_masks' else -1]
         stored = np.empty((n, C, S, S) if channels_first else (n, S, S, C), target_dtype(method))
-        buf['target'] = _relayout(stored, 'gg_masks' if channels_first else 'ogg_masks', method == 'gg_masks')
+        if (method == 'gg_masks') == channels_first: buf['target'] = stored          # already the file's layout
+        else: buf['target'] = stored.transpose(0, 2, 3, 1) if channels_first else stored.transpose(0, 3, 1, 2)
     return buf
 
 # %% ../nbs/08d_dataset.ipynb #4952e8eb

@@ -13,7 +13,7 @@ from .core import BlenderError, rng_for
 from .dataset import BlendDataset, import_torch
 
 # %% auto #0
-__all__ = ['unet', 'train_unet', 'predict_masks', 'mask_photometry', 'mask_positions']
+__all__ = ['unet', 'train_unet', 'predict_masks', 'mask_photometry']
 
 # %% ../nbs/08e_unet.ipynb #f5f60414
 @lru_cache(maxsize=1)
@@ -24,15 +24,16 @@ def _unet_class():
         return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
                              nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
     class UNet(nn.Module):
-        "U-Net: `depth` poolings, `width` channels at full resolution, doubled at each level."
-        def __init__(self, in_channels:int, n_classes:int, width:int, depth:int):
+        "U-Net: `depth` poolings, `width` channels at the working resolution (1/`scale`), doubled at each level."
+        def __init__(self, in_channels:int, n_classes:int, width:int, depth:int, scale:int):
             super().__init__()
-            w = [width * 2**d for d in range(depth + 1)]
+            w, self.scale = [width * 2**d for d in range(depth + 1)], scale
             self.down = nn.ModuleList([block(in_channels + 1, w[0])] + [block(w[d], w[d + 1]) for d in range(depth)])
             self.up = nn.ModuleList([nn.ConvTranspose2d(w[d + 1], w[d], 2, stride=2) for d in reversed(range(depth))])
             self.merge = nn.ModuleList([block(2 * w[d], w[d]) for d in reversed(range(depth))])
             self.head = nn.Conv2d(w[0], n_classes, 1)
         def forward(self, x):
+            x = nn.functional.avg_pool2d(x, self.scale) if self.scale > 1 else x
             S = x.shape[-1]; ys, xs = torch.meshgrid(torch.arange(S), torch.arange(S), indexing='ij')
             radius = torch.hypot((ys - S // 2).float(), (xs - S // 2).float()) / (S / 2)
             x, skips = torch.cat([x, radius.expand(len(x), 1, S, S)], 1), []
@@ -40,21 +41,23 @@ def _unet_class():
                 x = down(x if d == 0 else nn.functional.max_pool2d(x, 2)); skips.append(x)
             skips.pop()
             for up, merge in zip(self.up, self.merge): x = merge(torch.cat([up(x), skips.pop()], 1))
-            return self.head(x)
+            x = self.head(x)
+            return nn.functional.interpolate(x, scale_factor=self.scale, mode='bilinear') if self.scale > 1 else x
     return UNet
 
 # %% ../nbs/08e_unet.ipynb #704045b5
 def unet(n_classes:int,       # classes per pixel, e.g. 2 + k for bogg_masks
          in_channels:int=1,   # image channels
          width:int=8,         # channels at full resolution
-         depth:int=3,         # poolings (the image side must be a multiple of 2**depth)
+         depth:int=3,         # poolings (the image side must be a multiple of scale × 2**depth)
+         scale:int=2,         # work at 1/scale of the resolution (1: full resolution)
          seed:int=0,          # seed of the initial weights
         ):                    # a torch.nn.Module mapping (B, in_channels, S, S) to (B, n_classes, S, S) scores
     "A U-Net with weights drawn from `seed` (torch's global random state is left as it was)."
     torch = import_torch()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(rng_for(seed, 'unet').integers(2**62)))
-        return _unet_class()(in_channels, n_classes, width, depth)
+        return _unet_class()(in_channels, n_classes, width, depth, scale)
 
 # %% ../nbs/08e_unet.ipynb #303659e5
 def _batches(n:int, batch_size:int, seed:int):
@@ -116,15 +119,3 @@ def mask_photometry(images:np.ndarray, # (N, S, S) blends, e-/s
     own = np.einsum('nyx,nyxj->nj', images.astype(np.float64), masks[..., 2:].astype(np.float64))
     overlap = np.einsum('nyx,nyx->n', images.astype(np.float64), masks[..., 1].astype(np.float64))
     return own + overlap[:, None] / k
-
-# %% ../nbs/08e_unet.ipynb #6dd212af
-def mask_positions(masks:np.ndarray, # (N, S, S, 2 + k) bogg masks, one-hot
-                  ) -> tuple:        # det_index (M,), det_xy (M, 2) as (x = column, y = row), as `evaluate` reads
-    "Detections from bogg masks: the centroid of each galaxy's own pixels, where it has any."
-    own = masks[..., 2:].astype(np.float64)
-    count = own.sum((1, 2))
-    ys, xs = np.indices(masks.shape[1:3])
-    xy = np.stack([np.einsum('nyxj,yx->nj', own, xs), np.einsum('nyxj,yx->nj', own, ys)], -1)
-    xy /= np.maximum(count, 1)[..., None]
-    found = count > 0
-    return np.nonzero(found)[0], xy[found]
