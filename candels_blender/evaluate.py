@@ -27,7 +27,8 @@ __all__ = ['PREDICTION_ARRAYS', 'flux_zeropoint', 'read_truth', 'load_prediction
            'plot_flux_residuals', 'plot_binned', 'report_text', 'write_report', 'evaluate']
 
 # %% ../nbs/08b_evaluate.ipynb #c22436e7
-def flux_zeropoint(out, split:str,  # output directory and split
+def flux_zeropoint(out,            # output directory of produce
+                   split:str,      # 'train' or 'test'
                    mags:np.ndarray, # (N, k) catalogue magnitudes of the split
                    given=None,      # the zero point the user gave, or None
                   ) -> float:       # zero point of the fluxes to score

@@ -35,7 +35,9 @@ def load_output_array(out,       # output directory of produce / concatenate / c
     except ValueError as e: raise BlenderError(f"{path}: not a readable .npy array ({e})") from None
 
 # %% ../nbs/08_metrics.ipynb #5890d886
-def output_array_names(out, split:str) -> list:
+def output_array_names(out,       # output directory of produce
+                       split:str, # 'train' or 'test'
+                      ) -> list:  # array names, e.g. ['blends', 'flux', 'ogg_masks']
     "Names of the arrays of `split` in an output directory (e.g. ['blends', 'flux', 'ogg_masks'])."
     return sorted(p.name[len(split) + 1:-4] for p in Path(out).glob(f'{split}_*.npy'))
 
@@ -61,7 +63,9 @@ def channel_names(method:str, # 'gg_masks', 'ogg_masks' or 'bogg_masks'
     return names[method]
 
 # %% ../nbs/08_metrics.ipynb #2bfc98a4
-def galaxies_in(shape:tuple, method:str) -> int:
+def galaxies_in(shape:tuple, # shape of a mask target array
+                method:str,  # its encoding: gg_masks, ogg_masks or bogg_masks
+               ) -> int:     # k, galaxies per blend
     "Number of galaxies per blend that a mask target of this shape holds."
     return shape[1] if method == 'gg_masks' else shape[-1] - (1 if method == 'ogg_masks' else 2)
 
@@ -92,7 +96,9 @@ def intersection_union(true:np.ndarray, # boolean masks (..., S, S)
     return (true & pred).sum(axis=(-2, -1)), (true | pred).sum(axis=(-2, -1))
 
 # %% ../nbs/08_metrics.ipynb #226c293b
-def iou(inter, union) -> np.ndarray:
+def iou(inter, # intersection counts, pixels (any shape)
+        union, # union counts, pixels (same shape)
+       ) -> np.ndarray: # IoU, NaN where the union is empty
     "Intersection over union; NaN where the union is empty."
     inter, union = np.asarray(inter, float), np.asarray(union, float)
     return np.divide(inter, union, out=np.full(np.broadcast(inter, union).shape, np.nan), where=union > 0)
@@ -150,7 +156,9 @@ def _column_stat(func, a:np.ndarray) -> np.ndarray:
     return np.array([func(c[np.isfinite(c)]) if np.isfinite(c).any() else np.nan for c in np.asarray(a, float).T])
 
 # %% ../nbs/08_metrics.ipynb #5efb346a
-def mape(pred, true) -> np.ndarray: # (k,) percent
+def mape(pred, # (N, k) predicted fluxes (NaN: not measured)
+         true, # (N, k) true fluxes
+        ) -> np.ndarray: # (k,) percent
     "Mean absolute percentage error of each galaxy position, over the measured (finite) fluxes."
     return 100 * _column_stat(np.mean, np.abs(relative_error(pred, true)))
 
@@ -228,24 +236,31 @@ def blend_categories(matched:np.ndarray,    # (N, k) detection of each galaxy or
     return np.select([np.asarray(n_detected) > matched.shape[1], g1 & g2, g1, g2], [3, 0, 1, 2], 4)
 
 # %% ../nbs/08_metrics.ipynb #5be0ad35
-def scale_by_max(images:np.ndarray) -> np.ndarray:
+def scale_by_max(images:np.ndarray, # images (..., S, S)
+                ) -> np.ndarray:    # the same, float, each divided by its maximum
     "Each image (..., S, S) divided by its maximum (left as it is when the maximum is not positive)."
     top = np.max(images, axis=(-2, -1), keepdims=True)
     return np.asarray(images, float) / np.where(top > 0, top, 1)
 
 # %% ../nbs/08_metrics.ipynb #c326c15f
-def rmse(true, pred) -> np.ndarray:
+def rmse(true, # true images (..., S, S)
+         pred, # predicted images, same shape
+        ) -> np.ndarray: # (...) RMSE, in the images' unit
     "Root mean square difference of each pair of images (..., S, S), in the images' unit."
     return np.sqrt(np.mean((np.asarray(pred, float) - true)**2, axis=(-2, -1)))
 
 # %% ../nbs/08_metrics.ipynb #d82b6192
-def psnr(true, pred) -> np.ndarray:
+def psnr(true, # true images (..., S, S)
+         pred, # predicted images, same shape
+        ) -> np.ndarray: # (...) PSNR, dB
     "Peak signal-to-noise ratio (dB) of each pair of images scaled by their maxima (data range 1)."
     mse = np.mean((scale_by_max(pred) - scale_by_max(true))**2, axis=(-2, -1))
     with np.errstate(divide='ignore'): return -10 * np.log10(mse)
 
 # %% ../nbs/08_metrics.ipynb #7d6a391d
-def cosine_similarity(true, pred) -> np.ndarray:
+def cosine_similarity(true, # true images (..., S, S)
+                      pred, # predicted images, same shape
+                     ) -> np.ndarray: # (...) cosine similarity in [-1, 1]
     "Cosine of the angle between the pixel vectors of each pair of images."
     t, p = np.asarray(true, float), np.asarray(pred, float)
     return (t * p).sum((-2, -1)) / np.sqrt((t**2).sum((-2, -1)) * (p**2).sum((-2, -1)))
