@@ -51,7 +51,7 @@ def _read_zarr(url:str, name:str, storage_options:dict=None):
 # %% ../nbs/06c_outputs.ipynb #e7078daf
 def _read_h5(path:str, name:str, storage_options:dict=None):
     "A dataset of an HDF5 file (kept open for reading), or its catalogue as a DataFrame."
-    f = optional('h5py', f'reading {path}').File(path, 'r')
+    f = optional('h5py', f'reading {path}', 'hdf5').File(path, 'r')
     if name not in f: raise _missing(path, name, f.keys())
     return from_table(f[name][()]) if name == 'catalogue' else f[name]
 
