@@ -57,7 +57,7 @@ def store_url(root:str,  # from `store_root`
     return f"{root.rstrip('/')}/{split}.{'zarr' if fmt == 'zarr' else 'h5'}"
 
 # %% ../nbs/06b_store.ipynb #52575678
-STORE_CHUNK = 64   # blends per Zarr chunk (and per HDF5 chunk): 4 MiB of 128-pixel float32 blends
+STORE_CHUNK = 256   # blends per Zarr chunk: 16 MiB of 128-pixel float32 blends
 
 def compressors(dtype, # dtype of the array
                ) -> tuple: # Zarr 3 codecs
@@ -225,9 +225,9 @@ class H5Writer:
                  shape:tuple,     # full shape
                  dtype):          # numpy dtype
         dtype, shape = np.dtype(dtype), tuple(shape)
-        chunked = shape[0] > 0                         # HDF5 chunks must fit in the dataset
+        chunked = shape[0] > 0                         # HDF5 chunks (64 blends) must fit in the dataset
         self.dataset = file.create_dataset(name, shape=shape, dtype=dtype,
-                                           chunks=(min(STORE_CHUNK, shape[0]), *shape[1:]) if chunked else None,
+                                           chunks=(min(64, shape[0]), *shape[1:]) if chunked else None,
                                            compression='lzf' if chunked and dtype.kind != 'f' else None)
 
 # %% ../nbs/06b_store.ipynb #61a64a85
