@@ -4,6 +4,7 @@
 
 # %% ../nbs/06c_outputs.ipynb #f23ff06b
 from __future__ import annotations
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ import pandas as pd
 from .core import BlenderError
 from .products import catalogue_path
 from .store import FORMATS, is_local, optional, store_root, store_url
+
+# A store's catalogue.csv is not a Zarr node; Zarr warns about it whenever it lists the store's members.
+warnings.filterwarnings('ignore', message='Object at catalogue.csv is not recognized', category=UserWarning)
 
 # %% auto #0
 __all__ = ['from_table', 'output_formats', 'read_output']
@@ -45,7 +49,7 @@ def _read_zarr(url:str, name:str, storage_options:dict=None):
                            "or is still running); run the same concatenate command again to complete it")
     if name == 'catalogue':
         with optional('fsspec', url).open(f"{url}/catalogue.csv", **(storage_options or {})) as f: return pd.read_csv(f)
-    if name not in group.array_keys(): raise _missing(url, name, [*group.array_keys(), 'catalogue'])
+    if group.get(name) is None: raise _missing(url, name, ['blends', group.attrs['plan']['method'], 'catalogue'])
     return group[name]
 
 # %% ../nbs/06c_outputs.ipynb #e7078daf

@@ -174,7 +174,7 @@ def writer(self:ZarrStore,
            dtype,        # numpy dtype
           ) -> ZarrWriter:
     "Create the array (unless it exists in a resumed store) and return its writer."
-    if name not in set(self.group.array_keys()):                        # new, or resumed before it was made
+    if self.group.get(name) is None:                                    # new, or resumed before it was made
         self.group.create_array(name, shape=tuple(shape), chunks=(STORE_CHUNK, *shape[1:]), dtype=np.dtype(dtype),
                                 compressors=compressors(dtype), fill_value=0)
     return ZarrWriter(self.url, name, self.token, self.storage_options)
