@@ -300,7 +300,7 @@ def local_s3(bucket:str='candels-blender', # the bucket to create
             ):                              # yields fsspec storage options for the server
     "An S3 API server (moto) on 127.0.0.1 with one empty bucket, stopped on exit."
     exe, port = Path(sys.executable).parent/'moto_server', free_port()
-    if not exe.is_file(): raise BlenderError("local_s3 needs moto's server: pip install 'moto[server]'")
+    if not exe.is_file(): raise BlenderError("local_s3 needs moto's server: pip install moto flask flask-cors")
     options = dict(key='testing', secret='testing', client_kwargs=dict(endpoint_url=f'http://127.0.0.1:{port}'))
     proc = subprocess.Popen([str(exe), '-H', '127.0.0.1', '-p', str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
