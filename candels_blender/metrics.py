@@ -13,6 +13,7 @@ from .core import BlenderError, stamp_centre
 from .segmap import n_covering
 from .workers import chunks
 from .products import n_galaxies_of
+from .outputs import output_formats, output_names, read_output
 
 # %% auto #0
 __all__ = ['DETECTION_CATEGORIES', 'RECONSTRUCTION_SCORES', 'load_output_array', 'output_array_names', 'true_positions',
@@ -25,9 +26,11 @@ __all__ = ['DETECTION_CATEGORIES', 'RECONSTRUCTION_SCORES', 'load_output_array',
 def load_output_array(out,       # output directory of produce / concatenate / convert
                       split:str, # 'train' or 'test'
                       name:str,  # 'blends', 'flux', or a target such as 'ogg_masks' or 'single_images'
-                     ) -> np.ndarray: # the array, memory-mapped read-only
+                     ) -> np.ndarray: # the array, memory-mapped read-only (or a lazy Zarr / HDF5 array)
     "The array `{split}_{name}` of an output directory, or a one-line error saying how to make it."
     path = Path(out)/f'{split}_{name}.npy'
+    if not path.is_file() and name != 'flux' and set(output_formats(out, split)) - {'npy'}:
+        return read_output(out, split, name)
     if not path.is_file():
         how = 'convert' if name == 'flux' else f"concatenate --method {'ogg_masks' if name == 'blends' else name}"
         raise BlenderError(f"{path}: no such file; make it with `candels-blender {how} -d {out}`")
@@ -38,8 +41,8 @@ def load_output_array(out,       # output directory of produce / concatenate / c
 def output_array_names(out,       # output directory of produce
                        split:str, # 'train' or 'test'
                       ) -> list:  # array names, e.g. ['blends', 'flux', 'ogg_masks']
-    "Names of the arrays of `split` in an output directory (e.g. ['blends', 'flux', 'ogg_masks'])."
-    return sorted(p.name[len(split) + 1:-4] for p in Path(out).glob(f'{split}_*.npy'))
+    "Names of the arrays of `split` in an output directory, in any format (e.g. ['blends', 'flux', 'ogg_masks'])."
+    return output_names(out, split)
 
 # %% ../nbs/08_metrics.ipynb #a4b0c5f1
 def true_positions(cat:pd.DataFrame, # blend catalogue of produce, one row per blend
@@ -133,7 +136,7 @@ def segmentation_scores(true:np.ndarray,  # true mask target (N, ...), e.g. `{sp
                        ) -> tuple:        # (summary dict, per-blend DataFrame)
     "Pooled IoU per channel, per galaxy and of the overlap, mean IoU and pixel accuracy; IoU per blend and galaxy."
     k = galaxies_in(true.shape, method); names, gals = channel_names(method, k), [f'g{j}' for j in range(1, k + 1)]
-    rows = np.concatenate([_segmentation_counts(true[a:b], pred[a:b], method) for a, b in chunks(len(true), chunk)])
+    rows = np.concatenate([_segmentation_counts(true[a:b], pred[a:b], method) for a, b in chunks(true.shape[0], chunk)])
     ch, gal = rows[:, :2*len(names)].reshape(-1, len(names), 2), rows[:, 2*len(names):-3].reshape(-1, k, 2)
     per_channel, per_galaxy = iou(*ch.sum(0).T), iou(*gal.sum(0).T)
     summary = dict(method=method, per_channel=dict(zip(names, map(float, per_channel))), mean=_finite_mean(per_channel),
@@ -289,7 +292,7 @@ def reconstruction_scores(true:np.ndarray, # true single images (N, S, S, k), e.
     "RMSE, PSNR, SSIM and cosine similarity of each galaxy's image, averaged per position and per blend."
     k = true.shape[-1]
     per = {s: np.concatenate([f(np.moveaxis(true[a:b], -1, 1), np.moveaxis(pred[a:b], -1, 1))
-                              for a, b in chunks(len(true), chunk)]) for s, f in RECONSTRUCTION_SCORES.items()}
+                              for a, b in chunks(true.shape[0], chunk)]) for s, f in RECONSTRUCTION_SCORES.items()}
     summary = {s: {f'g{j+1}': _finite_mean(v[:, j]) for j in range(k)} for s, v in per.items()}
     return summary, pd.DataFrame({f'{s}_g{j+1}': v[:, j] for s, v in per.items() for j in range(k)})
 

@@ -18,7 +18,7 @@ from .store import FORMATS, is_local, optional, store_root, store_url
 warnings.filterwarnings('ignore', message='Object at catalogue.csv is not recognized', category=UserWarning)
 
 # %% auto #0
-__all__ = ['from_table', 'output_formats', 'read_output']
+__all__ = ['from_table', 'output_formats', 'read_output', 'output_names']
 
 # %% ../nbs/06c_outputs.ipynb #1e57f296
 def from_table(table:np.ndarray, # structured array from `to_table`
@@ -41,12 +41,18 @@ def _read_npy(out, split:str, name:str):
     return np.load(path, mmap_mode='r')
 
 # %% ../nbs/06c_outputs.ipynb #3c804081
-def _read_zarr(url:str, name:str, storage_options:dict=None):
-    "An array of a complete Zarr store, or its catalogue; a one-line error for an incomplete store."
+def _complete_group(url:str, storage_options:dict=None):
+    "The Zarr group of a split, or a one-line error if its store is incomplete."
     group = optional('zarr', f'reading {url}').open_group(url, mode='r', storage_options=storage_options)
     if group.attrs.get('complete') is not True:
         raise BlenderError(f"{url}: incomplete Zarr store (no completion marker: its concatenate run was interrupted "
                            "or is still running); run the same concatenate command again to complete it")
+    return group
+
+# %% ../nbs/06c_outputs.ipynb #2a742d71
+def _read_zarr(url:str, name:str, storage_options:dict=None):
+    "An array of a complete Zarr store, or its catalogue; a one-line error for an incomplete store."
+    group = _complete_group(url, storage_options)
     if name == 'catalogue':
         with optional('fsspec', url).open(f"{url}/catalogue.csv", **(storage_options or {})) as f: return pd.read_csv(f)
     if group.get(name) is None: raise _missing(url, name, ['blends', group.attrs['plan']['method'], 'catalogue'])
@@ -98,3 +104,17 @@ def read_output(out,                      # output directory of produce
         raise BlenderError(f"{out}: no {split} outputs{where}; run {how} first")
     if fmt == 'npy': return _read_npy(out, split, name)
     return (_read_zarr if fmt == 'zarr' else _read_h5)(_where(out, split, fmt, store), name, storage_options)
+
+# %% ../nbs/06c_outputs.ipynb #3e515664
+def output_names(out,                      # output directory of produce
+                 split:str,                # 'train' or 'test'
+                 store=None,               # where the Zarr stores / HDF5 files are (default: `out`)
+                 storage_options:dict=None, # fsspec options, for URLs
+                ) -> list:                 # sorted names, e.g. ['blends', 'flux', 'ogg_masks']
+    "Names of the arrays of `split` in an output directory, in any format (an incomplete Zarr store is refused)."
+    names = {p.name[len(split) + 1:-4] for p in Path(out).glob(f'{split}_*.npy')} if store is None else set()
+    for fmt in set(output_formats(out, split, store, storage_options)) - {'npy'}:
+        where = _where(out, split, fmt, store)
+        if fmt == 'zarr': names |= {'blends', _complete_group(where, storage_options).attrs['plan']['method']}
+        else: names |= set(optional('h5py', f'reading {where}', 'hdf5').File(where, 'r')) - {'catalogue'}
+    return sorted(names)
