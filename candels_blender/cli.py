@@ -27,7 +27,8 @@ ACTIONS = {
         options=dict(
             image_dir=dict(short='d', required=True),
             method=dict(short='m', choices=('gg_masks', 'ogg_masks', 'bogg_masks', 'single_images')),
-            shift_fill=dict(choices=('noise', 'zero')), delete={}, workers=dict(short='j'), quiet=dict(short='q'))),
+            shift_fill=dict(choices=('noise', 'zero')), delete={}, workers=dict(short='j'), quiet=dict(short='q'),
+            format=dict(choices=('npy', 'zarr', 'hdf5')), scheduler={}, store={})),
     'convert': dict(
         func='candels_blender.pipeline:convert', help="Write the galaxies' fluxes from the catalogues (step 3)",
         options=dict(image_dir=dict(short='d', required=True), zeropoint={}, quiet=dict(short='q'))),

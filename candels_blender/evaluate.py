@@ -16,10 +16,9 @@ from .files import atomic_path
 from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
 from .segmap import TARGET_METHODS
 from .products import Log, catalogue_path, n_galaxies_of, read_catalogues
-from .metrics import DETECTION_CATEGORIES, binned, blend_categories, detection_scores, flux_scores
-from .metrics import binning_columns, efficiency_matrix, load_output_array, match_detections
-from .metrics import output_array_names, reconstruction_scores, relative_error, segmentation_scores
-from .metrics import true_positions
+from .metrics import (DETECTION_CATEGORIES, binned, binning_columns, blend_categories,
+    detection_scores, efficiency_matrix, flux_scores, load_output_array, match_detections, output_array_names,
+    reconstruction_scores, relative_error, segmentation_scores, true_positions)
 from .baseline import run_baseline
 
 # %% auto #0
@@ -27,7 +26,8 @@ __all__ = ['PREDICTION_ARRAYS', 'flux_zeropoint', 'read_truth', 'load_prediction
            'plot_flux_residuals', 'plot_binned', 'report_text', 'write_report', 'evaluate']
 
 # %% ../nbs/08b_evaluate.ipynb #c22436e7
-def flux_zeropoint(out, split:str,  # output directory and split
+def flux_zeropoint(out,            # output directory of produce
+                   split:str,      # 'train' or 'test'
                    mags:np.ndarray, # (N, k) catalogue magnitudes of the split
                    given=None,      # the zero point the user gave, or None
                   ) -> float:       # zero point of the fluxes to score

@@ -13,6 +13,7 @@ from .core import BlenderError, stamp_centre
 from .segmap import n_covering
 from .workers import chunks
 from .products import n_galaxies_of
+from .outputs import output_formats, output_names, read_output
 
 # %% auto #0
 __all__ = ['DETECTION_CATEGORIES', 'RECONSTRUCTION_SCORES', 'load_output_array', 'output_array_names', 'true_positions',
@@ -25,9 +26,11 @@ __all__ = ['DETECTION_CATEGORIES', 'RECONSTRUCTION_SCORES', 'load_output_array',
 def load_output_array(out,       # output directory of produce / concatenate / convert
                       split:str, # 'train' or 'test'
                       name:str,  # 'blends', 'flux', or a target such as 'ogg_masks' or 'single_images'
-                     ) -> np.ndarray: # the array, memory-mapped read-only
+                     ) -> np.ndarray: # the array, memory-mapped read-only (or a lazy Zarr / HDF5 array)
     "The array `{split}_{name}` of an output directory, or a one-line error saying how to make it."
     path = Path(out)/f'{split}_{name}.npy'
+    if not path.is_file() and name != 'flux' and set(output_formats(out, split)) - {'npy'}:
+        return read_output(out, split, name)
     if not path.is_file():
         how = 'convert' if name == 'flux' else f"concatenate --method {'ogg_masks' if name == 'blends' else name}"
         raise BlenderError(f"{path}: no such file; make it with `candels-blender {how} -d {out}`")
@@ -35,9 +38,11 @@ def load_output_array(out,       # output directory of produce / concatenate / c
     except ValueError as e: raise BlenderError(f"{path}: not a readable .npy array ({e})") from None
 
 # %% ../nbs/08_metrics.ipynb #5890d886
-def output_array_names(out, split:str) -> list:
-    "Names of the arrays of `split` in an output directory (e.g. ['blends', 'flux', 'ogg_masks'])."
-    return sorted(p.name[len(split) + 1:-4] for p in Path(out).glob(f'{split}_*.npy'))
+def output_array_names(out,       # output directory of produce
+                       split:str, # 'train' or 'test'
+                      ) -> list:  # array names, e.g. ['blends', 'flux', 'ogg_masks']
+    "Names of the arrays of `split` in an output directory, in any format (e.g. ['blends', 'flux', 'ogg_masks'])."
+    return output_names(out, split)
 
 # %% ../nbs/08_metrics.ipynb #a4b0c5f1
 def true_positions(cat:pd.DataFrame, # blend catalogue of produce, one row per blend
@@ -61,7 +66,9 @@ def channel_names(method:str, # 'gg_masks', 'ogg_masks' or 'bogg_masks'
     return names[method]
 
 # %% ../nbs/08_metrics.ipynb #2bfc98a4
-def galaxies_in(shape:tuple, method:str) -> int:
+def galaxies_in(shape:tuple, # shape of a mask target array
+                method:str,  # its encoding: gg_masks, ogg_masks or bogg_masks
+               ) -> int:     # k, galaxies per blend
     "Number of galaxies per blend that a mask target of this shape holds."
     return shape[1] if method == 'gg_masks' else shape[-1] - (1 if method == 'ogg_masks' else 2)
 
@@ -92,7 +99,9 @@ def intersection_union(true:np.ndarray, # boolean masks (..., S, S)
     return (true & pred).sum(axis=(-2, -1)), (true | pred).sum(axis=(-2, -1))
 
 # %% ../nbs/08_metrics.ipynb #226c293b
-def iou(inter, union) -> np.ndarray:
+def iou(inter, # intersection counts, pixels (any shape)
+        union, # union counts, pixels (same shape)
+       ) -> np.ndarray: # IoU, NaN where the union is empty
     "Intersection over union; NaN where the union is empty."
     inter, union = np.asarray(inter, float), np.asarray(union, float)
     return np.divide(inter, union, out=np.full(np.broadcast(inter, union).shape, np.nan), where=union > 0)
@@ -127,7 +136,7 @@ def segmentation_scores(true:np.ndarray,  # true mask target (N, ...), e.g. `{sp
                        ) -> tuple:        # (summary dict, per-blend DataFrame)
     "Pooled IoU per channel, per galaxy and of the overlap, mean IoU and pixel accuracy; IoU per blend and galaxy."
     k = galaxies_in(true.shape, method); names, gals = channel_names(method, k), [f'g{j}' for j in range(1, k + 1)]
-    rows = np.concatenate([_segmentation_counts(true[a:b], pred[a:b], method) for a, b in chunks(len(true), chunk)])
+    rows = np.concatenate([_segmentation_counts(true[a:b], pred[a:b], method) for a, b in chunks(true.shape[0], chunk)])
     ch, gal = rows[:, :2*len(names)].reshape(-1, len(names), 2), rows[:, 2*len(names):-3].reshape(-1, k, 2)
     per_channel, per_galaxy = iou(*ch.sum(0).T), iou(*gal.sum(0).T)
     summary = dict(method=method, per_channel=dict(zip(names, map(float, per_channel))), mean=_finite_mean(per_channel),
@@ -150,7 +159,9 @@ def _column_stat(func, a:np.ndarray) -> np.ndarray:
     return np.array([func(c[np.isfinite(c)]) if np.isfinite(c).any() else np.nan for c in np.asarray(a, float).T])
 
 # %% ../nbs/08_metrics.ipynb #5efb346a
-def mape(pred, true) -> np.ndarray: # (k,) percent
+def mape(pred, # (N, k) predicted fluxes (NaN: not measured)
+         true, # (N, k) true fluxes
+        ) -> np.ndarray: # (k,) percent
     "Mean absolute percentage error of each galaxy position, over the measured (finite) fluxes."
     return 100 * _column_stat(np.mean, np.abs(relative_error(pred, true)))
 
@@ -228,24 +239,31 @@ def blend_categories(matched:np.ndarray,    # (N, k) detection of each galaxy or
     return np.select([np.asarray(n_detected) > matched.shape[1], g1 & g2, g1, g2], [3, 0, 1, 2], 4)
 
 # %% ../nbs/08_metrics.ipynb #5be0ad35
-def scale_by_max(images:np.ndarray) -> np.ndarray:
+def scale_by_max(images:np.ndarray, # images (..., S, S)
+                ) -> np.ndarray:    # the same, float, each divided by its maximum
     "Each image (..., S, S) divided by its maximum (left as it is when the maximum is not positive)."
     top = np.max(images, axis=(-2, -1), keepdims=True)
     return np.asarray(images, float) / np.where(top > 0, top, 1)
 
 # %% ../nbs/08_metrics.ipynb #c326c15f
-def rmse(true, pred) -> np.ndarray:
+def rmse(true, # true images (..., S, S)
+         pred, # predicted images, same shape
+        ) -> np.ndarray: # (...) RMSE, in the images' unit
     "Root mean square difference of each pair of images (..., S, S), in the images' unit."
     return np.sqrt(np.mean((np.asarray(pred, float) - true)**2, axis=(-2, -1)))
 
 # %% ../nbs/08_metrics.ipynb #d82b6192
-def psnr(true, pred) -> np.ndarray:
+def psnr(true, # true images (..., S, S)
+         pred, # predicted images, same shape
+        ) -> np.ndarray: # (...) PSNR, dB
     "Peak signal-to-noise ratio (dB) of each pair of images scaled by their maxima (data range 1)."
     mse = np.mean((scale_by_max(pred) - scale_by_max(true))**2, axis=(-2, -1))
     with np.errstate(divide='ignore'): return -10 * np.log10(mse)
 
 # %% ../nbs/08_metrics.ipynb #7d6a391d
-def cosine_similarity(true, pred) -> np.ndarray:
+def cosine_similarity(true, # true images (..., S, S)
+                      pred, # predicted images, same shape
+                     ) -> np.ndarray: # (...) cosine similarity in [-1, 1]
     "Cosine of the angle between the pixel vectors of each pair of images."
     t, p = np.asarray(true, float), np.asarray(pred, float)
     return (t * p).sum((-2, -1)) / np.sqrt((t**2).sum((-2, -1)) * (p**2).sum((-2, -1)))
@@ -274,7 +292,7 @@ def reconstruction_scores(true:np.ndarray, # true single images (N, S, S, k), e.
     "RMSE, PSNR, SSIM and cosine similarity of each galaxy's image, averaged per position and per blend."
     k = true.shape[-1]
     per = {s: np.concatenate([f(np.moveaxis(true[a:b], -1, 1), np.moveaxis(pred[a:b], -1, 1))
-                              for a, b in chunks(len(true), chunk)]) for s, f in RECONSTRUCTION_SCORES.items()}
+                              for a, b in chunks(true.shape[0], chunk)]) for s, f in RECONSTRUCTION_SCORES.items()}
     summary = {s: {f'g{j+1}': _finite_mean(v[:, j]) for j in range(k)} for s, v in per.items()}
     return summary, pd.DataFrame({f'{s}_g{j+1}': v[:, j] for s, v in per.items() for j in range(k)})
 

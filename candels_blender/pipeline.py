@@ -11,11 +11,13 @@ import numpy as np
 
 import candels_blender
 from .core import DATA_FILES, SPLITS, BlenderError, check_int, check_positive
-from .files import NpyWriter, atomic_path, file_identity, refuse_existing, remove_path
-from .workers import Workers, check_workers, chunks
+from .files import atomic_path, file_identity, refuse_existing, remove_path
+from .workers import Workers, check_workers
 from .data import select_rows, check_types
 from .blend import blend_catalogue, check_test_ratio, make_pool, split_rows
-from .render import FILLS, METHODS, noise_bank, render_buffers, render_range, target_dtype, target_shape
+from .render import FILLS, METHODS, noise_bank
+from .store import store_root
+from .cluster import check_format, dask_cluster, render_split
 from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
 from .mock import resolve_data
 from .products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Log, catalogue_path,
@@ -162,43 +164,7 @@ def run_seed(out, # output directory of produce
         raise BlenderError(f"{Path(out)/RUN_RECORD}: missing or unreadable; the blends' noise needs the seed of the "
                            "run: run produce again") from None
 
-# %% ../nbs/07_pipeline.ipynb #c165acf7
-_SCRATCH = {}   # per-process scratch arrays, reused from chunk to chunk
-
-def _scratch(B:int, k:int, S:int, method:str) -> dict:
-    "This process's scratch arrays for chunks of B blends (made once per shape)."
-    key = (B, k, S, method)
-    if key not in _SCRATCH:
-        _SCRATCH.clear()
-        _SCRATCH[key] = render_buffers(B, k, S, method == 'single_images')
-        _SCRATCH[key]['target'] = np.empty(target_shape(method, B, k, S), target_dtype(method))
-    return _SCRATCH[key]
-
-# %% ../nbs/07_pipeline.ipynb #0692bae8
-def _render_job(job:dict) -> int:
-    "Render blends start..stop of a split and write them into the output files."
-    stack, _ = load_stamps(job['out'])
-    buf = _scratch(job['chunk'], job['recipe'].k, stack.size, job['method'])
-    blends, target = render_range(stack, job['recipe'], job['start'], job['stop'], job['method'], buffers=buf)
-    job['blends'].write(job['start'], blends)
-    job['target'].write(job['start'], target)
-    return job['stop'] - job['start']
-
-# %% ../nbs/07_pipeline.ipynb #e36b3de0
-def _concatenate_split(workers:Workers, out:Path, split:str, recipe, size:int, method:str, chunk:int) -> list:
-    "Render one split into its blend and target files; return their paths."
-    files = [out/f'{split}_blends.npy', out/f'{split}_{method}.npy']
-    blends = NpyWriter(files[0], (len(recipe), size, size), np.float32)
-    target = NpyWriter(files[1], target_shape(method, len(recipe), recipe.k, size), target_dtype(method))
-    jobs = [dict(out=out, recipe=recipe, start=a, stop=b, method=method, blends=blends, target=target, chunk=chunk)
-            for a, b in chunks(len(recipe), chunk)]
-    try: workers.map(_render_job, jobs, f'rendering {split} blends', 'blend', [j['stop'] - j['start'] for j in jobs])
-    except BaseException:
-        blends.abort(); target.abort(); raise
-    blends.close(); target.close()
-    return files
-
-# %% ../nbs/07_pipeline.ipynb #1fe335d0
+# %% ../nbs/07_pipeline.ipynb #a3c3bf32
 def concatenate(image_dir,                 # output directory of produce
                 method:str='ogg_masks',    # target to write: gg_masks, ogg_masks, bogg_masks or single_images
                 shift_fill:str='noise',    # border a moved stamp leaves: its background noise, or 'zero' (original)
@@ -206,20 +172,25 @@ def concatenate(image_dir,                 # output directory of produce
                 workers:int=None,          # worker processes (default: all cores)
                 show_progress:bool=None,   # progress bars (default: on a terminal only)
                 quiet:bool=False,          # no messages
-                chunk:int=256,             # blends per chunk
-               ) -> dict:                  # paths written, by split
+                chunk:int=256,             # blends per job (for zarr, rounded up to whole chunks of 64)
+                format:str='npy',          # npy files, or one Zarr store (zarr) or HDF5 file (hdf5) per split
+                scheduler:str=None,        # address of a Dask scheduler (tcp://host:8786) to render on (zarr only)
+                store:str=None,            # where Zarr stores or HDF5 files go: path or URL, e.g. s3://bucket/run
+                storage_options:dict=None, # fsspec options for `store` (endpoint, credentials)
+               ) -> dict:                  # paths (or URLs) written, by split
     "Render the blends of each split and write them with the chosen target."
     if method not in METHODS: raise BlenderError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if shift_fill not in FILLS: raise BlenderError(f"unknown --shift_fill {shift_fill!r}; choose {' or '.join(FILLS)}")
-    out, log, workers = Path(image_dir), Log(quiet), check_workers(workers)
+    fmt, out, log, workers = check_format(format, scheduler, store), Path(image_dir), Log(quiet), check_workers(workers)
     cats, (stack, stack_rows), seed = read_catalogues(out), load_stamps(image_dir), run_seed(out)
     noise_bank(seed)                                             # drawn once, before the workers fork
-    written = {}
-    with Workers(workers, show_progress) as pool:
+    root, written = store_root(out, store), {}
+    with dask_cluster(scheduler, out, show_progress) if scheduler else Workers(workers, show_progress) as runner:
         for split, cat in cats.items():
             recipe = read_recipe(cat, stack_rows, seed, split, shift_fill, catalogue_path(out, split))
-            written[split] = _concatenate_split(pool, out, split, recipe, stack.size, method, chunk)
-            log(f"{split}: {len(cat)} blends → {', '.join(p.name for p in written[split])}")
+            written[split] = render_split(runner, out, recipe, stack.size, method, fmt, root, chunk,
+                                          storage_options, log)
+            log(f"{split}: {len(cat)} blends → {', '.join(Path(str(p)).name for p in written[split])}")
     if delete: remove_path(out/STAMPS_DIR); log(f"removed {out/STAMPS_DIR}")
     return written
 
