@@ -16,23 +16,36 @@ from .render import FILLS, METHODS, render_blends, render_buffers, target_shape,
 from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
 from .products import RUN_RECORD, STAMPS_DIR, STAMP_FILES, catalogue_path, load_stamps, read_recipe
 from .pipeline import run_seed
+from .outputs import read_output
 from .transforms import dihedral, dihedral_choice, dihedral_points, dihedral_vectors
 
 # %% auto #0
 __all__ = ['BlendDataset', 'import_torch']
 
 # %% ../nbs/08d_dataset.ipynb #7dee09b7
-def _read_rows(files:dict, out:Path, split:str, target:str, index:np.ndarray) -> tuple:
-    "Rows `index` of a split's concatenated blends and target (opened into `files` on first use)."
+def _rows(array, # numpy (memory-mapped), Zarr or HDF5 array of blends or targets
+          index:np.ndarray, # rows to read, any order, repeats allowed
+         ) -> np.ndarray:   # array[index]
+    "Rows `index` of an array of any of concatenate's formats, as a numpy array."
+    if isinstance(array, np.ndarray): return np.asarray(array)[index]
+    if len(index) == 0: return np.asarray(array[0:0])
+    unique, back = np.unique(index, return_inverse=True)
+    return np.asarray(array.oindex[unique] if hasattr(array, 'oindex') else array[unique])[back]
+
+# %% ../nbs/08d_dataset.ipynb #55d61e6d
+def _read_rows(files:dict,   # this process's open arrays (filled on first use)
+               out:Path,     # output directory of produce
+               split:str, target:str,
+               index:np.ndarray,         # rows to read
+               store=None,               # where the Zarr stores / HDF5 files are (default: `out`)
+               storage_options:dict=None, # fsspec options, for URLs
+              ) -> tuple:                # (blends, target) rows, as stored
+    "Rows `index` of a split's concatenated blends and target, in any format (opened into `files` on first use)."
     if not files:
-        paths = dict(blends=out/f'{split}_blends.npy', target=out/f'{split}_{target}.npy')
-        missing = [p.name for p in paths.values() if not p.is_file()]
-        if missing:
-            have = [m for m in METHODS if (out/f'{split}_{m}.npy').is_file()]
-            raise BlenderError(f"{out}: no stamps to render from (removed by --delete) and no {' or '.join(missing)}"
-                               f" to read; targets written here: {', '.join(have) or 'none'}")
-        files.update({name: np.load(p, mmap_mode='r').view(np.ndarray) for name, p in paths.items()})
-    return files['blends'][index], files['target'][index]
+        try: files.update({name: read_output(out, split, name, store, storage_options=storage_options)
+                           for name in ('blends', target)})
+        except BlenderError as e: raise BlenderError(f"no stamps to render from (removed by --delete) and {e}") from None
+    return _rows(files['blends'], index), _rows(files[target], index)
 
 # %% ../nbs/08d_dataset.ipynb #9614d67c
 def _relayout(target:np.ndarray, method:str, channels_first:bool) -> np.ndarray:
@@ -87,15 +100,19 @@ class BlendDataset:
                  transform=None,                 # callable applied to each item (or batch), e.g. `fit_normalisation`
                  epoch:int=0,                    # epoch: draws the augmentation and, on the fly, the noise (0: files')
                  shift_fill:str='noise',         # border of a moved stamp, as concatenate's --shift_fill
-                 zeropoint:float=ZEROPOINT):     # zero point of the fluxes, as convert's --zeropoint
+                 zeropoint:float=ZEROPOINT,      # zero point of the fluxes, as convert's --zeropoint
+                 store=None,                     # read concatenate's Zarr/HDF5 outputs there (a path or URL)
+                 storage_options:dict=None):     # fsspec options for a `store` URL, e.g. an S3 endpoint
         self.path, self.split = Path(path), _check_choice('split', split, SPLITS)
         self.target = _check_choice('target', target, METHODS)
         self.shift_fill = _check_choice('shift_fill', shift_fill, FILLS)
         self.channels_first, self.augment, self.transform = bool(channels_first), bool(augment), transform
         self.epoch, self.zeropoint = check_int('epoch', epoch, 0), check_zeropoint(zeropoint)
         self.seed, self.k, self.n = _describe(self.path, split)
-        self.on_the_fly = (self.path/STAMPS_DIR/STAMP_FILES['base']).is_file()
-        if not self.on_the_fly: _read_rows({}, self.path, split, target, np.zeros(0, np.int64))  # files there?
+        self.store, self.storage_options = store, storage_options
+        self.on_the_fly = store is None and (self.path/STAMPS_DIR/STAMP_FILES['base']).is_file()
+        if not self.on_the_fly:                                             # the files are there (or one line)
+            _read_rows({}, self.path, split, target, np.zeros(0, np.int64), store, storage_options)
         self._opened = None
 
 # %% ../nbs/08d_dataset.ipynb #2f940091
@@ -150,7 +167,8 @@ def _pixels(self:BlendDataset, index:np.ndarray) -> tuple:
     "Images (n, S, S) and targets (n, C, S, S) or (n, S, S, C) of blends `index`."
     opened = self._open()
     if not self.on_the_fly:
-        blends, target = _read_rows(opened['files'], self.path, self.split, self.target, index)
+        blends, target = _read_rows(opened['files'], self.path, self.split, self.target, index,
+                                    self.store, self.storage_options)
         return blends, np.ascontiguousarray(_relayout(target, self.target, self.channels_first))
     stack, recipe = opened['stack'], opened['recipe']
     buf = _layout_buffers(self.target, len(index), self.k, stack.size, self.channels_first, opened['scratch'])
