@@ -55,10 +55,11 @@ class _Rows:
     @property
     def shape(self): return (self.first + len(self.rows), *self.rows.shape[1:])
     def __len__(self): return self.shape[0]
-    def __getitem__(self, s:slice):
-        if s.start < self.first or s.stop > self.shape[0]:
-            raise IndexError(f"rows {s.start}..{s.stop} are not in this part")
-        return self.rows[s.start - self.first:s.stop - self.first]
+    def __getitem__(self, index:np.ndarray):   # indices of the whole array (as `render_blends` gives)
+        index = np.asarray(index)
+        if len(index) and (index.min() < self.first or index.max() >= self.shape[0]):
+            raise IndexError(f"rows {index.min()}..{index.max()} are not all in this part")
+        return self.rows[index - self.first]
 
 # %% ../nbs/06d_cluster.ipynb #b38e49a1
 def recipe_part(recipe:Recipe, # a split's recipe

@@ -15,10 +15,11 @@ from .segmap import TARGET_METHODS
 
 # %% auto #0
 __all__ = ['FILLS', 'NOISE_BANK_SIZE', 'METHODS', 'shift_slices', 'translate', 'StampStack', 'Recipe', 'noise_bank',
-           'noise_windows', 'noise_window', 'border_slices', 'galaxy_image', 'render_buffers', 'render_chunk',
-           'target_shape', 'target_dtype', 'render_range']
+           'noise_windows_at', 'noise_windows', 'noise_window', 'border_slices', 'moved_into', 'galaxy_image',
+           'render_buffers', 'render_chunk', 'target_shape', 'target_dtype', 'render_blends', 'render_range']
 
 # %% ../nbs/04a_render.ipynb #0793c71c
+@lru_cache(maxsize=2**16)   # called for every galaxy of every blend: a few µs of Python each, saved
 def shift_slices(dy:int, # rows to move by (positive: towards larger row index)
                  dx:int, # columns to move by (positive: towards larger column index)
                  h:int,  # image height, pixels
@@ -87,6 +88,25 @@ def _block_windows(seed:int, split:str, epoch:int, block:int, k:int, size:int) -
     return rng.integers(0, NOISE_BANK_SIZE - size*size + 1, (BLOCK, k)), rng.integers(0, 2, (BLOCK, k)).astype(bool)
 
 # %% ../nbs/04a_render.ipynb #af0abca2
+def noise_windows_at(seed:int,        # the run's seed
+                     split:str,       # 'train' or 'test'
+                     index:np.ndarray, # (n,) blend indices, any order
+                     k:int,           # galaxies per blend
+                     size:int,        # stamp side, pixels
+                     epoch:int=0,     # 0 for the files; another value redraws every blend's noise
+                    ) -> tuple:       # starts (n, k) int64 in the bank, flips (n, k) bool
+    "Where in the bank each galaxy of the blends `index` reads its noise."
+    blocks, within = np.divmod(np.asarray(index, np.int64), BLOCK)
+    used = set(blocks.tolist())
+    if len(used) == 1: return tuple(a[within] for a in _block_windows(seed, split, epoch, used.pop(), k, size))
+    starts, flips = np.empty((len(within), k), np.int64), np.empty((len(within), k), bool)
+    for block in used:
+        sel = blocks == block
+        block_starts, block_flips = _block_windows(seed, split, epoch, block, k, size)
+        starts[sel], flips[sel] = block_starts[within[sel]], block_flips[within[sel]]
+    return starts, flips
+
+# %% ../nbs/04a_render.ipynb #75e7776e
 def noise_windows(seed:int,     # the run's seed
                   split:str,    # 'train' or 'test'
                   start:int,    # first blend index
@@ -96,9 +116,7 @@ def noise_windows(seed:int,     # the run's seed
                   epoch:int=0,  # 0 for the files; another value redraws every blend's noise
                  ) -> tuple:    # starts (n, k) int64 in the bank, flips (n, k) bool
     "Where in the bank each galaxy of blends `start`..`stop`-1 reads its noise."
-    blocks = [_block_windows(seed, split, epoch, b, k, size) for b in range(start // BLOCK, (stop - 1) // BLOCK + 1)]
-    first = start // BLOCK * BLOCK
-    return tuple(np.concatenate(parts)[start - first:stop - first] for parts in zip(*blocks))
+    return noise_windows_at(seed, split, np.arange(start, stop), k, size, epoch)
 
 # %% ../nbs/04a_render.ipynb #36ba41d7
 def noise_window(bank:np.ndarray, # the run's noise bank
@@ -111,19 +129,33 @@ def noise_window(bank:np.ndarray, # the run's noise bank
     return window[::-1] if flip else window
 
 # %% ../nbs/04a_render.ipynb #763b07eb
+@lru_cache(maxsize=2**16)
 def border_slices(dy:int,   # rows the stamp moves by
                   dx:int,   # columns the stamp moves by
                   size:int, # stamp side, pixels
-                 ) -> list: # (rows, columns) slice pairs of the uncovered rectangles
+                 ) -> tuple: # (rows, columns) slice pairs of the uncovered rectangles
     "The parts of the frame a stamp moved by (dy, dx) does not cover."
     (rows, cols), _ = shift_slices(dy, dx, size, size)
     r0, r1 = rows.indices(size)[:2]; c0, c1 = cols.indices(size)[:2]
-    if r1 <= r0 or c1 <= c0: return [(slice(0, size), slice(0, size))]
+    if r1 <= r0 or c1 <= c0: return ((slice(0, size), slice(0, size)),)
     parts = [(slice(0, r0), slice(0, size)), (slice(r1, size), slice(0, size)),
              (slice(r0, r1), slice(0, c0)), (slice(r0, r1), slice(c1, size))]
-    return [(r, c) for r, c in parts if r.stop > r.start and c.stop > c.start]
+    return tuple((r, c) for r, c in parts if r.stop > r.start and c.stop > c.start)
 
 # %% ../nbs/04a_render.ipynb #d429fd52
+def moved_into(frame:np.ndarray, # (S, S) scratch array to write into
+               image:np.ndarray, # (S, S) square stamp to move
+               dy:int,           # rows to move by
+               dx:int,           # columns to move by
+               value,            # what the uncovered border holds
+              ) -> np.ndarray:   # `frame`
+    "`image` moved by (dy, dx) into `frame`, the border it leaves set to `value`."
+    dst, src = shift_slices(dy, dx, *image.shape)
+    frame[dst] = image[src]
+    for part in border_slices(dy, dx, image.shape[0]): frame[part] = value
+    return frame
+
+# %% ../nbs/04a_render.ipynb #36234db2
 def galaxy_image(stack:StampStack,  # the run's cleaning parts
                  g:int,             # the galaxy's row in the stack
                  dy:int,            # rows it moves by
@@ -131,26 +163,29 @@ def galaxy_image(stack:StampStack,  # the run's cleaning parts
                  noise:np.ndarray,  # (S, S) noise window of this galaxy in this blend
                  fill:str,          # 'noise' or 'zero', for the border
                  out:np.ndarray,    # (S, S) float32 array to write into
+                 frame:np.ndarray=None, # (S, S) float32 scratch array, else a new one
                 ) -> np.ndarray:    # `out`
     "Galaxy g's single image in a blend: its cleaned stamp with this blend's noise, moved by (dy, dx)."
-    dst, src = shift_slices(dy, dx, stack.size, stack.size)
-    np.multiply(stack.scale[g][src], noise[dst], out=out[dst])
-    out[dst] += stack.base[g][src]
-    level, sigma = stack.background[g]
-    for part in border_slices(dy, dx, stack.size):
-        if fill == 'zero': out[part] = 0
-        else: np.multiply(noise[part], sigma, out=out[part]); out[part] += level
-    return out
+    if dy == 0 and dx == 0:                       # in place: nothing to move, no border
+        np.multiply(stack.scale[g], noise, out=out)
+        return np.add(out, stack.base[g], out=out)
+    frame = np.empty_like(out) if frame is None else frame
+    level, sigma = stack.background[g] if fill == 'noise' else (0, 0)
+    np.multiply(moved_into(frame, stack.scale[g], dy, dx, sigma), noise, out=out)
+    return np.add(out, moved_into(frame, stack.base[g], dy, dx, level), out=out)
 
 # %% ../nbs/04a_render.ipynb #21d5d61a
 def render_buffers(B:int,              # blends per chunk, at most
                    k:int,              # galaxies per blend
                    S:int,              # stamp side, pixels
                    singles:bool=False, # room for the single images too?
-                  ) -> dict:           # arrays `blends`, `moved`, `galaxy` (and `single`) for `render_chunk`
+                   channels_first:bool=False, # single images stored (B, k, S, S) (seen through a (B, S, S, k) view)?
+                  ) -> dict:           # arrays `blends`, `moved`, `galaxy`, `frame` (and `single`) for `render_chunk`
     "Scratch arrays for `render_chunk`, to reuse from chunk to chunk."
+    single = np.empty((B, k, S, S) if channels_first else (B, S, S, k), np.float32) if singles else None
     return dict(blends=np.empty((B, S, S), np.float32), moved=np.empty((B, k, S, S), bool),
-                galaxy=np.empty((S, S), np.float32), single=np.empty((B, S, S, k), np.float32) if singles else None)
+                galaxy=np.empty((S, S), np.float32), frame=np.empty((S, S), np.float32),
+                single=np.moveaxis(single, 1, -1) if singles and channels_first else single)
 
 # %% ../nbs/04a_render.ipynb #e301378b
 def render_chunk(stack:StampStack,      # the run's cleaning parts and masks
@@ -166,10 +201,12 @@ def render_chunk(stack:StampStack,      # the run's cleaning parts and masks
     buf = buffers or render_buffers(B, k, S, singles)
     blends, moved, galaxy, single = buf['blends'][:B], buf['moved'][:B], buf['galaxy'], buf['single']
     moved[:, 1:] = False
+    local, offsets, starts, flips = (np.asarray(a).tolist() for a in (local, offsets, starts, flips))  # fast lookups
     for b in range(B):
-        for j, (dy, dx) in enumerate([(0, 0), *offsets[b]]):
-            g, W = local[b, j], noise_window(bank, starts[b, j], flips[b, j], S)
-            image = galaxy_image(stack, g, dy, dx, W, fill, blends[b] if j == 0 else galaxy)
+        for j in range(k):
+            dy, dx = offsets[b][j - 1] if j else (0, 0)
+            g, W = local[b][j], noise_window(bank, starts[b][j], flips[b][j], S)
+            image = galaxy_image(stack, g, dy, dx, W, fill, blends[b] if j == 0 else galaxy, buf.get('frame'))
             if j: blends[b] += image                    # the same additions, in the same order, as single.sum(-1)
             if singles: single[b, ..., j] = image
             dst, src = shift_slices(dy, dx, S, S)
@@ -196,6 +233,23 @@ def target_dtype(method:str, # one of `METHODS`
     return np.dtype(np.float32 if method == 'single_images' else np.uint8)
 
 # %% ../nbs/04a_render.ipynb #02e1721d
+def render_blends(stack:StampStack,   # the run's cleaning parts and masks
+                  recipe:Recipe,      # the split's blends
+                  index:np.ndarray,   # (n,) blend indices, any order
+                  method:str,         # target: one of `METHODS`
+                  epoch:int=0,        # 0 for the files; another value redraws the noise (training on the fly)
+                  buffers:dict=None,  # arrays to reuse (`render_buffers` plus a `target` array), else new ones
+                 ) -> tuple:          # blends (n, S, S) float32, target (see `target_shape`)
+    "The blend images and the target of the blends `index` of a split, in that order."
+    index = np.asarray(index, np.int64)
+    noise = (noise_bank(recipe.seed), *noise_windows_at(recipe.seed, recipe.split, index, recipe.k, stack.size, epoch))
+    singles = method == 'single_images'
+    blends, moved, single = render_chunk(stack, recipe.local[index], recipe.offsets[index], noise, recipe.fill,
+                                         singles, buffers)
+    if singles: return blends, single
+    return blends, TARGET_METHODS[method](moved, out=None if buffers is None else buffers['target'][:len(index)])
+
+# %% ../nbs/04a_render.ipynb #6d9606de
 def render_range(stack:StampStack,  # the run's cleaning parts and masks
                  recipe:Recipe,     # the split's blends
                  start:int,         # first blend index
@@ -205,9 +259,4 @@ def render_range(stack:StampStack,  # the run's cleaning parts and masks
                  buffers:dict=None, # arrays to reuse (`render_buffers` plus a `target` array), else new ones
                 ) -> tuple:         # blends (n, S, S) float32, target (see `target_shape`)
     "The blend images and the target of blends `start`..`stop`-1 of a split."
-    noise = (noise_bank(recipe.seed), *noise_windows(recipe.seed, recipe.split, start, stop, recipe.k, stack.size, epoch))
-    singles = method == 'single_images'
-    blends, moved, single = render_chunk(stack, recipe.local[start:stop], recipe.offsets[start:stop], noise,
-                                         recipe.fill, singles, buffers)
-    if singles: return blends, single
-    return blends, TARGET_METHODS[method](moved, out=None if buffers is None else buffers['target'][:stop - start])
+    return render_blends(stack, recipe, np.arange(start, stop), method, epoch, buffers)
