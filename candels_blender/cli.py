@@ -10,10 +10,11 @@ from . import __version__
 from .core import GALAXY_TYPES, BlenderError
 
 # %% auto #0
-__all__ = ['ACTIONS', 'action_function', 'spellings', 'add_option', 'build_parser', 'run', 'main', 'console']
+__all__ = ['PIPELINE_ACTIONS', 'TOOL_ACTIONS', 'ACTIONS', 'action_function', 'spellings', 'add_option', 'build_parser', 'run',
+           'main', 'console']
 
 # %% ../nbs/10_cli.ipynb #a00e671f
-ACTIONS = {
+PIPELINE_ACTIONS = {   # the reference's three steps: name -> function, help, options
     'produce': dict(
         func='candels_blender.pipeline:produce', help='Select, split and pair galaxies; write the catalogues (step 1)',
         options=dict(
@@ -32,6 +33,10 @@ ACTIONS = {
     'convert': dict(
         func='candels_blender.pipeline:convert', help="Write the galaxies' fluxes from the catalogues (step 3)",
         options=dict(image_dir=dict(short='d', required=True), zeropoint={}, quiet=dict(short='q'))),
+}
+
+# %% ../nbs/10_cli.ipynb #a00e671fb
+TOOL_ACTIONS = {       # the other actions
     'mock': dict(
         func='candels_blender.mock:make_mock', help='Build the synthetic CANDELS-like input set',
         options=dict(output=dict(short='o'), n=dict(short='n'), seed=dict(short='s'), workers=dict(short='j'),
@@ -45,6 +50,7 @@ ACTIONS = {
                      predictions=dict(short='p'), name={}, zeropoint={}, match_radius={}, workers=dict(short='j'),
                      quiet=dict(short='q'))),
 }
+ACTIONS = {**PIPELINE_ACTIONS, **TOOL_ACTIONS}   # every action of the console script
 
 # %% ../nbs/10_cli.ipynb #7039e344
 def action_function(action:str, # a key of `ACTIONS`, e.g. 'produce'
