@@ -21,7 +21,7 @@ def sh(cmd):
 
 import fastcore
 check(f'fastcore {fastcore.__version__} is 2.x in the runtime venv', int(fastcore.__version__.split('.')[0]) >= 2)
-for cmd in ['candels-blender --help'] + [f'candels-blender {a} --help' for a in ('produce', 'concatenate', 'convert', 'mock', 'download')]:
+for cmd in ['candels-blender --help'] + [f'candels-blender {a} --help' for a in ('produce', 'concatenate', 'convert', 'mock', 'download', 'evaluate')]:
     status, out = sh(cmd); check(cmd, status == 0 and 'usage' in out, out[-500:])
 
 # both spellings, on a small mock set built with the CLI
@@ -49,6 +49,20 @@ for name, (shape, dtype) in expected.items():
 check('--delete removed the stamps', not (res/'stamps').exists())
 rec = json.loads((res/'run.json').read_text()) if (res/'run.json').exists() else {}
 check('run record says the built-in mock set was used', rec.get('input', {}).get('synthetic_mock') is True, str(rec.get('input')))
+
+# what the runtime install lacks (the optional extras) is named in one line, and nothing is damaged
+def one_line(status, out, extra): return status == 1 and len(out.strip().splitlines()) == 1 and f'[{extra}]' in out and 'Traceback' not in out
+status, out = sh('candels-blender evaluate -d output-s_42-n_20000'); check('evaluate without sep names [baseline]', one_line(status, out, 'baseline'), out)
+status, out = sh('candels-blender concatenate -d sp --format zarr'); check('--format zarr without zarr names [dask]', one_line(status, out, 'dask'), out)
+check('the outputs are untouched', all((res/name).exists() for name in expected) and not (res/'evaluation').exists())
+
+# the training dataset, without torch: an item is the file's row
+from candels_blender.dataset import BlendDataset, import_torch
+ds = BlendDataset(res, split='test')
+item, rows = ds[7], np.load(res/'test_blends.npy', mmap_mode='r')
+check('BlendDataset item 7 == test_blends.npy row 7', ds.on_the_fly is False and np.array_equal(item['image'][0], rows[7]) and item['target'].shape == (3, 128, 128))
+try: import_torch(); check('import_torch without torch names [torch]', False, 'torch is installed')
+except Exception as e: check('import_torch without torch names [torch]', '[torch]' in str(e), str(e))
 
 print(f"runtime checks: {len(passed)} passed, {len(failed)} failed")
 sys.exit(1 if failed else 0)

@@ -46,8 +46,8 @@ TOOL_ACTIONS = {       # the other actions
         options=dict(output=dict(short='o'), delete={})),
     'evaluate': dict(
         func='candels_blender.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
-        options=dict(output=dict(short='d', aliases=['image_dir'], required=True), split=dict(choices=('train', 'test')),
-                     predictions=dict(short='p'), name={}, zeropoint={}, match_radius={}, workers=dict(short='j'),
+        options=dict(output=dict(short='d', aliases=['image_dir'], required=True),
+                     split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={}, match_radius={}, workers=dict(short='j'),
                      quiet=dict(short='q'))),
 }
 ACTIONS = {**PIPELINE_ACTIONS, **TOOL_ACTIONS}   # every action of the console script

@@ -44,7 +44,8 @@ def _read_rows(files:dict,   # this process's open arrays (filled on first use)
     if not files:
         try: files.update({name: read_output(out, split, name, store, storage_options=storage_options)
                            for name in ('blends', target)})
-        except BlenderError as e: raise BlenderError(f"no stamps to render from (removed by --delete) and {e}") from None
+        except BlenderError as e:
+            raise BlenderError(f"no stamps to render from (removed by --delete) and {e}") from None
     return _rows(files['blends'], index), _rows(files[target], index)
 
 # %% ../nbs/08d_dataset.ipynb #9614d67c

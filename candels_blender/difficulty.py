@@ -54,7 +54,8 @@ def blend_difficulty(light:np.ndarray,   # (M, S, S) each galaxy's light: cleane
         for l in range(k):
             c = _common(box, boxes[l])
             if l == j or c[1] <= c[0] or c[3] <= c[2]: continue
-            covered[c[0] - box[0]:c[1] - box[0], c[2] - box[2]:c[3] - box[2]] |= _cut(masks[local[l]], c, *shifts[l]) > 0
+            where = (slice(c[0] - box[0], c[1] - box[0]), slice(c[2] - box[2], c[3] - box[2]))
+            covered[where] |= _cut(masks[local[l]], c, *shifts[l]) > 0
             cross[j] += np.vdot(_cut(light[g], c, dy, dx), _cut(light[local[l]], c, *shifts[l]))
         overlap[j] = (mine & covered).sum() / max(mine.sum(), 1)
     with np.errstate(invalid='ignore', divide='ignore'): beta = np.where(own + cross > 0, cross / (own + cross), 0.)

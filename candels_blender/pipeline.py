@@ -84,7 +84,8 @@ def _write_products(workers:Workers, data, plan:dict, opts:dict, tmp:Path):
     steps = [write_split(workers, data.cat, stamps, pools[s], opts['seed'], s, plan['n_per_split'][s],
                          opts['rad_diff'], data.size, catalogue_path(tmp, s)) for s in pools]
     for finish in steps: finish()
-    for s in set(SPLITS) - set(pools): _empty_catalogue(data.cat, opts['n_galaxies']).to_csv(catalogue_path(tmp, s), index=False)
+    for s in set(SPLITS) - set(pools):
+        _empty_catalogue(data.cat, opts['n_galaxies']).to_csv(catalogue_path(tmp, s), index=False)
     for f in ('light', 'extent', 'totals'): remove_path(stamps/STAMP_FILES[f])
 
 # %% ../nbs/07_pipeline.ipynb #47e1d96f

@@ -92,7 +92,8 @@ def clean_galaxies(workers:Workers,      # the worker pool
     def finish():
         background, extent, totals = (np.concatenate(parts) for parts in zip(*done))
         for w in writers.values(): w.close()
-        for name, a in dict(background=background, extent=extent, totals=totals, rows=np.asarray(rows, np.int64)).items():
+        extra = dict(background=background, extent=extent, totals=totals, rows=np.asarray(rows, np.int64))
+        for name, a in extra.items():
             np.save(out_dir/STAMP_FILES[name], a)
     return finish
 
@@ -107,7 +108,8 @@ def load_stamps(out, # output directory of produce
         raise BlenderError(f"{stamps}: the cleaned stamps are gone (removed by an earlier --delete); run "
                            f"produce again to make them{': ' + cmd if cmd else ''}")
     arrays = {f: np.load(stamps/STAMP_FILES[f], mmap_mode='r').view(np.ndarray) for f in ('base', 'scale', 'masks')}
-    return StampStack(**arrays, background=np.load(stamps/STAMP_FILES['background'])), np.load(stamps/STAMP_FILES['rows'])
+    background, rows = (np.load(stamps/STAMP_FILES[f]) for f in ('background', 'rows'))
+    return StampStack(**arrays, background=background), rows
 
 # %% ../nbs/06a_products.ipynb #8dbb9d63
 CATALOGUE_INPUT_COLUMNS = ['ID', 'mag', 'radius', 'z', 'galtype', 'FIELD']   # input columns a blend catalogue copies
@@ -117,7 +119,8 @@ def _catalogue_chunk(job:dict) -> str:
     "CSV text of blends start..stop of a split, with their difficulty (and the header for the first chunk)."
     rows, offsets = draw_blends(job['pool'], job['seed'], job['split'], job['start'], job['stop'],
                                 job['rad_diff'], job['size'])
-    st = {f: np.load(job['stamps']/STAMP_FILES[f], mmap_mode='r') for f in ('light', 'masks', 'extent', 'totals', 'rows')}
+    names = ('light', 'masks', 'extent', 'totals', 'rows')
+    st = {f: np.load(job['stamps']/STAMP_FILES[f], mmap_mode='r') for f in names}
     local = np.searchsorted(st['rows'], rows)
     table = blend_catalogue(job['cat'], rows, offsets, start=job['start'])
     table = table.assign(**difficulty_columns(st['light'], st['masks'], st['extent'], local, offsets, st['totals']))
