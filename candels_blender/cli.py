@@ -47,8 +47,8 @@ TOOL_ACTIONS = {       # the other actions
     'evaluate': dict(
         func='candels_blender.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
         options=dict(output=dict(short='d', aliases=['image_dir'], required=True),
-                     split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={}, match_radius={}, workers=dict(short='j'),
-                     quiet=dict(short='q'))),
+                     split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={},
+                     match_radius={}, workers=dict(short='j'), quiet=dict(short='q'))),
 }
 ACTIONS = {**PIPELINE_ACTIONS, **TOOL_ACTIONS}   # every action of the console script
 

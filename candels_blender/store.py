@@ -249,7 +249,8 @@ def abort(self:H5Writer):
     "Nothing to do (`H5Store.abort` removes the file)."
 
 # %% ../nbs/06b_store.ipynb #e9504928
-def to_table(df:pd.DataFrame) -> np.ndarray:
+def to_table(df:pd.DataFrame, # a catalogue
+            ) -> np.ndarray: # structured array, one field per column
     "A DataFrame as a numpy structured array, text columns as fixed-length UTF-8 bytes (for HDF5)."
     def column(c):
         return df[c].to_numpy() if df[c].dtype.kind in 'biuf' else df[c].astype(str).str.encode('utf-8').to_numpy(bytes)
@@ -263,8 +264,9 @@ class WholeFile:
             ) -> list:          # all of them
         "Every job: an unfinished file is rewritten whole."
         return list(ranges)
-    def mark_done(self, start:int, stop:int, # a finished job
-                  save:bool=False):          # unused
+    def mark_done(self, start:int,   # first blend of a finished job
+                  stop:int,          # one past its last blend
+                  save:bool=False):  # unused
         "No progress record."
 
 # %% ../nbs/06b_store.ipynb #3574e5ef
