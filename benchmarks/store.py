@@ -6,7 +6,7 @@
 
 The quickstart's produce runs once (untimed); then `concatenate --method ogg_masks` is timed, in turns:
   npy        the built-in workers (2), .npy files
-  zarr       the built-in workers (2), a local Zarr store per split (chunks of 64 blends, compressed)
+  zarr       the built-in workers (2), a local Zarr store per split (chunks of 256 blends: blends raw, masks Zstd-1)
   zarr-dask  a 2-worker Dask LocalCluster (processes, one thread each), each task writing its own chunks
 For each: wall time (median of --repeat turns), blends/s, MB/s of array data (blends + target, uncompressed)
 and MB stored. One untimed warm-up of each way comes first (memory touched for the first time on these VMs is
