@@ -57,7 +57,7 @@ status, out = sh('candels-blender concatenate -d sp --format zarr'); check('--fo
 check('the outputs are untouched', all((res/name).exists() for name in expected) and not (res/'evaluation').exists())
 
 # the training dataset, without torch: an item is the file's row
-from candels_blender.dataset import BlendDataset, import_torch
+from candels_blender.learning.dataset import BlendDataset, import_torch
 ds = BlendDataset(res, split='test')
 item, rows = ds[7], np.load(res/'test_blends.npy', mmap_mode='r')
 check('BlendDataset item 7 == test_blends.npy row 7', ds.on_the_fly is False and np.array_equal(item['image'][0], rows[7]) and item['target'].shape == (3, 128, 128))

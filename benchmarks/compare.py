@@ -30,7 +30,7 @@ def main():
     ap.add_argument('--data', type=Path, help='input dataset (default: the built-in mock set)')
     a = ap.parse_args()
     if a.data is None:
-        from candels_blender.mock import cached_mock
+        from candels_blender.mock.build import cached_mock
         a.data = cached_mock()
     tmp = Path(tempfile.mkdtemp(prefix='cb-compare-'))
     trees = {name: checkout(rev, tmp/name) for name, rev in (('before', a.before), ('after', a.after))}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from candels_blender.dataset import BlendDataset
+from candels_blender.learning.dataset import BlendDataset
 
 SCRIPT = Path(sys.executable).parent/'candels-blender'
 

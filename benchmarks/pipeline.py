@@ -105,7 +105,7 @@ def main():
     ap.add_argument('--json', type=Path, help='also write the results here')
     a = ap.parse_args()
     if a.data is None:
-        from candels_blender.mock import cached_mock
+        from candels_blender.mock.build import cached_mock
         a.data = cached_mock()
     a.data = Path(a.data).resolve()
     workdir = Path(a.workdir or tempfile.mkdtemp(prefix='cb-bench-')); workdir.mkdir(parents=True, exist_ok=True)

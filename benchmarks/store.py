@@ -32,7 +32,7 @@ def main():
     args = ap.parse_args()
     from distributed import LocalCluster
     from candels_blender.pipeline import produce, concatenate
-    from candels_blender.products import read_catalogues, load_stamps
+    from candels_blender.outputs.products import read_catalogues, load_stamps
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-store-'))
     out = work/f'output-s_42-n_{args.n}'

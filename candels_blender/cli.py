@@ -38,14 +38,14 @@ PIPELINE_ACTIONS = {   # the reference's three steps: name -> function, help, op
 # %% ../nbs/10_cli.ipynb #a00e671fb
 TOOL_ACTIONS = {       # the other actions
     'mock': dict(
-        func='candels_blender.mock:make_mock', help='Build the synthetic CANDELS-like input set',
+        func='candels_blender.mock.build:make_mock', help='Build the synthetic CANDELS-like input set',
         options=dict(output=dict(short='o'), n=dict(short='n'), seed=dict(short='s'), workers=dict(short='j'),
                      overwrite={})),
     'download': dict(
-        func='candels_blender.download:download', help='Download the real CANDELS release (Zenodo 2604740)',
+        func='candels_blender.inputs.download:download', help='Download the real CANDELS release (Zenodo 2604740)',
         options=dict(output=dict(short='o'), delete={})),
     'evaluate': dict(
-        func='candels_blender.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
+        func='candels_blender.scoring.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
         options=dict(output=dict(short='d', aliases=['image_dir'], required=True),
                      split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={},
                      match_radius={}, workers=dict(short='j'), quiet=dict(short='q'))),

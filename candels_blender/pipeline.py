@@ -13,14 +13,14 @@ import candels_blender
 from .core import DATA_FILES, SPLITS, BlenderError, check_int, check_positive
 from .files import atomic_path, file_identity, refuse_existing, remove_path
 from .workers import Workers, check_workers
-from .data import select_rows, check_types
-from .blend import blend_catalogue, check_test_ratio, make_pool, split_rows
-from .render import FILLS, METHODS, noise_bank
-from .store import store_root
-from .cluster import check_format, dask_cluster, render_split
-from .flux import ZEROPOINT, check_zeropoint, mag_to_flux
-from .mock import resolve_data
-from .products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Log, catalogue_path,
+from .inputs.data import select_rows, check_types
+from .blending.blend import blend_catalogue, check_test_ratio, make_pool, split_rows
+from .blending.render import FILLS, METHODS, noise_bank
+from .outputs.store import store_root
+from .outputs.cluster import check_format, dask_cluster, render_split
+from .blending.flux import ZEROPOINT, check_zeropoint, mag_to_flux
+from .mock.build import resolve_data
+from .outputs.products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Log, catalogue_path,
                                       clean_galaxies, default_output, load_stamps, read_catalogues, read_recipe,
                                       write_split)
 

@@ -8,7 +8,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from .core import rng_for
-from .segmap import central_mask, mask_neighbours, relabel_consecutive
+from .blending.segmap import central_mask, mask_neighbours, relabel_consecutive
 
 # %% auto #0
 __all__ = ['asinh_norm', 'show_stamp', 'plot_galaxy', 'plot_blend', 'plot_gallery']

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools, importlib, inspect, json, os, pkgutil, re, shutil, tempfile, threading, urllib.error, urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from html import escape, unescape
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
@@ -115,12 +116,52 @@ def pages(context, base_url):
 
 
 # ------------------------------------------------------------------ the checks
+def _notebooks():
+    "Every notebook of nbs/, in its part's folder or at the top (nbdev skips names starting with '.' or '_')."
+    nbs = ROOT/'nbs'
+    return sorted(f for f in nbs.rglob('*.ipynb') if not any(s.startswith(('.', '_')) for s in f.relative_to(nbs).parts))
+
+
+def _page_of(nb):
+    "The page nbdev names for a notebook: `nbs/blending/03_render.ipynb` -> `blending/render.html`."
+    rel = nb.relative_to(ROOT/'nbs')
+    stem = 'index' if nb.stem == 'index' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower())
+    return (rel.parent/f'{stem}.html').as_posix()
+
+
 def test_site_has_the_expected_pages(pages):
     names = {Path(p).stem for p in pages}
     assert {'index', 'chapters', 'command-line', 'search'} <= names, names
-    chapters = names - GENERATED
-    for nb in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')):    # one page per numbered notebook (nbdev's naming)
-        assert re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower()) in chapters, f'no page for {nb.name}'
+    for nb in _notebooks():                                     # one page per notebook (nbdev's naming), parts in folders
+        assert _page_of(nb) in pages, f'no page {_page_of(nb)} for {nb.relative_to(ROOT)}'
+
+
+def _book():
+    import yaml
+    return yaml.safe_load((ROOT/'docs'/'book.yml').read_text())
+
+
+def test_navigation_shows_the_parts_as_sections(pages):
+    "The sidebar of a chapter page and the chapters page show the book's sections, in its order, with their chapters."
+    titles = [s['title'] for s in _book()['sections']]
+    for page in ('blending/render.html', 'chapters.html'):
+        html = (SITE/page).read_text()
+        nav = html[html.index('bd-sidebar-primary'):]
+        captions = re.findall(r'<p[^>]*class="[^"]*caption[^"]*"[^>]*>\s*<span class="caption-text">([^<]+)</span>', nav)
+        assert [unescape(c) for c in captions] == titles, (page, captions)
+    chapters = (SITE/'chapters.html').read_text()
+    heads = [unescape(re.sub(r'<[^>]+>', '', h)).strip().rstrip('#').strip()
+             for h in re.findall(r'<h2[^>]*>(.*?)</h2>', chapters, re.S)]
+    assert heads == titles, heads
+    for s in _book()['sections']:                               # each part's chapters are listed under its heading
+        if 'part' not in s: continue
+        section = chapters.split(f'>{escape(s["title"])}<', 1)[1].split('<h2', 1)[0]
+        for nb in sorted((ROOT/'nbs'/s['part']).glob('*.ipynb')):
+            assert f'href="{_page_of(nb).split("/", 1)[1]}' in section or f'/{_page_of(nb)}' in section \
+                or f'"{_page_of(nb)}' in section, (s['title'], _page_of(nb))
+    start = _page_of(ROOT/'nbs'/f"{_book()['start']}.ipynb")   # Get started: right after the home page
+    home_nav = re.findall(r'class="nav-link[^"]*"[^>]*href="([^"]+)"', (SITE/'index.html').read_text())
+    assert home_nav and home_nav[0].endswith(start), home_nav
 
 
 def test_pages_load_without_console_errors(pages):
@@ -162,9 +203,9 @@ def test_figures_are_rendered_images(pages):
         for img in s['images']:
             assert img['w'] > 0 and img['h'] > 0, f'{p}: image not rendered: {img["src"]}'
     total = 0
-    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+    for nb in _notebooks():
         expected = _shown_image_outputs(nb)
-        page = 'index.html' if nb.stem == 'index' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower()) + '.html'
+        page = _page_of(nb)
         assert len(pages[page]['images']) >= expected, f'{page} shows {len(pages[page]["images"])} of {expected} figures'
         total += expected
     assert total > 0, 'the notebooks have no figures at all: nothing was checked'

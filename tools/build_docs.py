@@ -8,8 +8,10 @@ Libraries do the work; this script only joins them:
    The few Quarto conventions nbdev leaves are turned into their myst-nb equivalents: the front matter becomes
    the title and lead, `output: asis` outputs (show_doc) become markdown, `echo: false` hides a cell's input,
    and nbdev's links to the hosted site (and links to `NN_name.ipynb`) point at the pages of this site.
-   A chapters page lists the notebooks in file-name order; `docs/pages/*.md` (the command line, documented
-   by sphinx-argparse from `candels_blender.cli.build_parser`) are added as they are.
+   The book's sections come from docs/book.yml (the package's parts, in reading order): the chapters page shows
+   each with what it holds, and each section is a captioned toctree, so the navigation shows the parts;
+   `docs/pages/*.md` (the command line, documented by sphinx-argparse from `candels_blender.cli.build_parser`)
+   are added as they are.
 3. `sphinx-build -W` (configuration in docs/conf.py: myst-nb renders the saved outputs, pydata-sphinx-theme).
 4. A check that no page or stylesheet loads anything over the network; then the site replaces `<doc_path>/`
    (settings.ini: `_docs/`).
@@ -156,7 +158,43 @@ def point_links_here(pages, cfg):
     if unknown: raise DocsError(f'links to pages this site does not have: {sorted(unknown)}')
 
 
-TOCTREE = '```{{toctree}}\n:hidden:\n:maxdepth: 2\n\n{}\n```\n'
+TOCTREE = '```{{toctree}}\n:hidden:\n:maxdepth: 2\n{}\n{}\n```\n'
+BOOK = CONF/'book.yml'
+
+
+def toctree(docnames, caption=None):
+    return TOCTREE.format(f':caption: {caption}\n' if caption else '', '\n'.join(docnames))
+
+
+def book_sections(pages):
+    """The book's sections from docs/book.yml, in reading order: (title, about, pages), and the "Get started" page.
+    Each chapter must be in exactly one section (or be the start): a notebook left out would be a page nobody finds."""
+    book = yaml.safe_load(BOOK.read_text(encoding='utf-8'))
+    by_nb = {p.rel.with_suffix('').as_posix(): p for p in pages}
+    start = by_nb.get(book['start'])
+    if start is None: raise DocsError(f'{BOOK.name}: start: no notebook nbs/{book["start"]}.ipynb')
+    sections, placed = [], [start.rel]
+    for s in book['sections']:
+        if 'part' in s: members = sorted((p for p in pages if p.rel.parts[0] == s['part'] and len(p.rel.parts) > 1),
+                                         key=lambda p: p.rel.as_posix())
+        else: members = [by_nb[c] if c in by_nb else None for c in s['chapters']]
+        if not members or None in members: raise DocsError(f'{BOOK.name}: section {s["title"]!r} names no notebook or a missing one')
+        sections.append((s['title'], ' '.join(s['about'].split()), members)); placed += [p.rel for p in members]
+    left = sorted(p.rel.as_posix() for p in pages if p.docname != 'index' and p.rel not in placed)
+    twice = sorted({r.as_posix() for r in placed if placed.count(r) > 1})
+    if left or twice: raise DocsError(f'{BOOK.name}: notebooks in no section: {left}; in two: {twice}')
+    return start, sections
+
+
+def chapters_page(start, sections):
+    "The chapters page: each section with what it holds, its chapters with their leads, and its toctree (a caption)."
+    def item(p): return f'- [{p.title}](/{p.docname}.ipynb)' + (f' — {p.lead}' if p.lead else '')
+    parts = [f'## {title}\n\n{about}\n\n' + '\n'.join(map(item, members)) + '\n\n'
+             + toctree([p.docname for p in members], title) for title, about, members in sections]
+    return ('# Chapters\n\nThe book in reading order: how blends are made, what goes in, what comes out and at what '
+            'scale, then training and scoring networks, and the realism of the synthetic set. Each chapter explains '
+            'what and why, documents the code it exports, and shows examples that are also tests, with figures. '
+            f'New here? Start with [{start.title}](/{start.docname}.ipynb).\n\n' + '\n'.join(parts))
 
 
 def write_sources(nbs, files, cfg):
@@ -168,21 +206,19 @@ def write_sources(nbs, files, cfg):
     point_links_here(pages, cfg)
     home = next((p for p in pages if p.docname == 'index'), None)
     if home is None: raise DocsError('nbs/index.ipynb is missing: it is the home page (and the README)')
-    chapters = [p for p in pages if p is not home]
+    start, sections = book_sections(pages)
     extra = sorted(f.stem for f in PAGES.glob('*.md'))
-    home.write([cell('markdown', TOCTREE.format('\n'.join(['chapters', *extra])), id='toctree')])
-    for p in chapters: p.write()
-    listing = '\n'.join(f'- [{p.title}](/{p.docname}.ipynb)' + (f' — {p.lead}' if p.lead else '') for p in chapters)
-    (SRC/'chapters.md').write_text(
-        '# Chapters\n\nThe notebooks in reading order. Each is a chapter: what and why, the reference of the code it '
-        f'exports, examples that are also tests, and figures.\n\n{listing}\n\n'
-        + TOCTREE.format('\n'.join(p.docname for p in chapters)), encoding='utf-8')
+    home.write([cell('markdown', toctree([start.docname, 'chapters', *extra]), id='toctree')])
+    for p in pages:
+        if p is not home: p.write()
+    (SRC/'chapters.md').write_text(chapters_page(start, sections), encoding='utf-8')
     for f in PAGES.glob('*.md'): shutil.copy2(f, SRC/f.name)
     for f in nbs.rglob('*'):                            # images the notebooks show by relative path
         if f.suffix.lower() in IMAGES and not any(s.startswith(('.', '_')) for s in f.relative_to(nbs).parts):
             (SRC/f.relative_to(nbs)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, SRC/f.relative_to(nbs))
-    log(f'{len(pages)} notebooks -> {len(pages) + 1 + len(extra)} pages in {SRC.relative_to(ROOT)}/')
+    log(f'{len(pages)} notebooks -> {len(pages) + 1 + len(extra)} pages in {SRC.relative_to(ROOT)}/ '
+        f'({len(sections)} sections, from {BOOK.relative_to(ROOT)})')
 
 
 # ---------------------------------------------------------------- build and check
