@@ -185,8 +185,9 @@ def run(action:str, # a key of `ACTIONS`
         argv:list,  # the command line after `candels-blender`, for the run record
        ):           # what the function returns
     "Call the function behind `action` with the parsed options."
-    func = action_function(action)
-    if 'command' in inspect.signature(func).parameters: args['command'] = shlex.join(['candels-blender', *argv])
+    func = action_function(action); params = inspect.signature(func).parameters
+    if 'command' in params: args['command'] = shlex.join(['candels-blender', *argv])
+    if args.get('quiet') and 'show_progress' in params: args['show_progress'] = False   # quiet: no progress either
     return func(**args)
 
 # %% ../nbs/10_cli.ipynb #ec95a81c
