@@ -340,8 +340,8 @@ def evaluate(output,                  # output directory of produce / concatenat
         pd.concat([truth['cat'][['id']], table], axis=1).to_csv(tmp/'per_blend.csv', index=False)
         write_report(tmp, metrics, table)
     log(f"{name}: {_headline(metrics)} → {Path(output)/'evaluation'/name/'report.md'} ({metrics['time_s']:.1f} s)")
-    log.trace(output, 'evaluate', command, name=name, split=split, predictions=None if predictions is None else str(predictions),
-              written=f'evaluation/{name}')
+    log.trace(output, 'evaluate', command, name=name, split=split, written=f'evaluation/{name}',
+              predictions=None if predictions is None else str(predictions))
     return Path(output)/'evaluation'/name
 
 # %% ../nbs/08b_evaluate.ipynb #75d9e308

@@ -213,8 +213,9 @@ def concatenate(image_dir,                 # output directory of produce
                                           storage_options, log)
             log(f"{split}: {len(cat)} blends → {', '.join(Path(str(p)).name for p in written[split])}")
     if delete: remove_path(out/STAMPS_DIR); log(f"removed {out/STAMPS_DIR}")
-    log.trace(out, 'concatenate', command, method=method, shift_fill=shift_fill, format=fmt,
-              written={s: [str(p) if store else Path(str(p)).name for p in w] for s, w in written.items()}, removed=[STAMPS_DIR] if delete else [])
+    names = {s: [str(p) if store else Path(str(p)).name for p in w] for s, w in written.items()}
+    log.trace(out, 'concatenate', command, method=method, shift_fill=shift_fill, format=fmt, written=names,
+              removed=[STAMPS_DIR] if delete else [])
     return written
 
 # %% ../nbs/07_pipeline.ipynb #ac28ed27

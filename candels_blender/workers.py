@@ -19,7 +19,8 @@ class ProgressLines:
     "Progress as a plain line on stderr every `every` seconds, for output that is not a terminal; tqdm's basic API."
     def __init__(self, iterable=None, total:int=None, desc:str='', unit:str='it', every:float=5., initial:int=0, **_):
         if total is None and hasattr(iterable, '__len__'): total = len(iterable)
-        self.iterable, self.total, self.desc, self.unit, self.every, self.n = iterable, total, desc, unit, every, initial
+        self.iterable, self.total, self.desc, self.unit = iterable, total, desc, unit
+        self.every, self.n = every, initial
         self.start = self.last = time.monotonic(); self.said = None   # the count last printed
     def __iter__(self):
         for x in self.iterable: yield x; self.update()
@@ -39,8 +40,8 @@ def say(self:ProgressLines):
     self.last, self.said = time.monotonic(), self.n
     done = _amount(self.n, self.unit) + (f' of {_amount(self.total, self.unit)}' if self.total else '')
     share = f' ({100 * self.n / self.total:.0f} %)' if self.total else ''
-    print(f"{self.desc or 'working'}: {done}{' MiB' if self.unit == 'B' else ''}{share}, {self.last - self.start:.0f} s",
-          file=sys.stderr, flush=True)
+    unit = ' MiB' if self.unit == 'B' else ''
+    print(f"{self.desc or 'working'}: {done}{unit}{share}, {self.last - self.start:.0f} s", file=sys.stderr, flush=True)
 
 # %% ../nbs/00b_workers.ipynb #b5a1c003
 @patch
