@@ -10,8 +10,8 @@ from . import __version__
 from .core import GALAXY_TYPES, BlenderError
 
 # %% auto #0
-__all__ = ['PIPELINE_ACTIONS', 'TOOL_ACTIONS', 'ACTIONS', 'action_function', 'spellings', 'add_option', 'build_parser', 'run',
-           'main', 'console']
+__all__ = ['PIPELINE_ACTIONS', 'TOOL_ACTIONS', 'ACTIONS', 'EXIT_STATUSES', 'action_function', 'spellings', 'add_option',
+           'build_parser', 'run', 'main', 'console']
 
 # %% ../nbs/10_cli.ipynb #a00e671f
 PIPELINE_ACTIONS = {   # the reference's three steps: name -> function, help, options
@@ -20,7 +20,8 @@ PIPELINE_ACTIONS = {   # the reference's three steps: name -> function, help, op
         options=dict(
             n_blends=dict(short='n'), mag_low={}, mag_high={}, mag_diff={}, rad_diff={}, test_ratio=dict(short='t'),
             use_clean_galaxies=dict(short='c'),
-            exclude=dict(short='e', aliases=['excluded_type'], action='append', choices=GALAXY_TYPES, metavar='TYPE'),
+            exclude=dict(short='e', aliases=['excluded_type'], action='listed', allowed=GALAXY_TYPES, metavar='TYPE',
+                         note='; repeat it or list them: -e irr -e disk, -e irr disk, -e irr,disk'),
             datapath=dict(short='d'), seed=dict(short='s'), output=dict(short='o'), overwrite={},
             n_galaxies=dict(short='k'), workers=dict(short='j'), noise_factor={}, quiet=dict(short='q'))),
     'concatenate': dict(
@@ -89,23 +90,36 @@ def _kind(param:inspect.Parameter):
         if kind.__name__ in str(ann).split('|')[0].strip() or type(param.default) is kind: return kind
     return str
 
+# %% ../nbs/10_cli.ipynb #b7c1e0a2
+class _Listed(argparse.Action):
+    "Values of a repeatable option, each occurrence taking one or more, space- or comma-separated, from `allowed`."
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, nargs='+', **kwargs); self.allowed = tuple(allowed)
+    def __call__(self, parser, namespace, values, option_string=None):
+        items = [v for text in values for v in text.split(',') if v]
+        for v in items:
+            if v not in self.allowed:
+                raise argparse.ArgumentError(self, f"invalid choice: {v!r} (choose from {', '.join(self.allowed)})")
+        setattr(namespace, self.dest, (getattr(namespace, self.dest) or []) + items)
+
 # %% ../nbs/10_cli.ipynb #fe717d75
 def add_option(parser:argparse.ArgumentParser, # the parser (or sub-parser) to add to
                param:inspect.Parameter,        # the function parameter the option sets
                help:str,                       # the parameter's docments comment
                short:str=None,                 # one-letter short flag, if any
                aliases=(),                     # other names accepted for the same option
-               **extra,                        # passed to `add_argument` (choices, action, required, metavar)
+               note:str='',                    # added to the help, e.g. how to give several values
+               **extra,                        # passed to `add_argument` (choices, action, allowed, required, metavar)
               ):
     "Add one function parameter to `parser` as an option accepting every spelling."
     names, kind = spellings(param.name, short, aliases), _kind(param)
     default = None if param.default is inspect.Parameter.empty else param.default
-    kw = dict(dest=param.name, help=help or '')
+    kw, several = dict(dest=param.name, help=(help or '') + note), extra.get('action') in ('append', 'listed')
     if kind is bool: kw |= dict(action='store_true')
     else:
-        kw |= dict(default=None if extra.get('action') == 'append' else default)
+        kw |= dict(default=None if several else default)
         if kind in (int, float) and 'choices' not in extra: kw['type'] = _typed(kind)
-        if default not in (None, ()) and extra.get('action') != 'append': kw['help'] += f' (default: {default})'
+        if default not in (None, ()) and not several: kw['help'] += f' (default: {default})'
     parser.add_argument(*names, **(kw | extra))
 
 # %% ../nbs/10_cli.ipynb #668012b4
@@ -117,11 +131,17 @@ class _Formatter(argparse.HelpFormatter):
         metavar = self._format_args(action, self._get_default_metavar_for_optional(action))
         return ', '.join(action.option_strings) + ' ' + metavar
 
+# %% ../nbs/10_cli.ipynb #c3d2e4f1
+EXIT_STATUSES = ('exit status: 0 done; 1 any error (a wrong option or value, bad input, a failed write), '
+                 'explained in one line on stderr; 130 interrupted (Ctrl-C)')
+
 # %% ../nbs/10_cli.ipynb #302a6465
 class _Parser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line naming the problem and pointing to --help."
-    def __init__(self, *args, **kwargs): super().__init__(*args, formatter_class=_Formatter, **kwargs)
-    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    "argparse, but a usage error is one line naming the problem and pointing to --help, with exit status 1."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=_Formatter, epilog=EXIT_STATUSES, **kwargs)
+        self.register('action', 'listed', _Listed)
+    def error(self, message): self.exit(1, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 # %% ../nbs/10_cli.ipynb #c789afd6
 def _docments(func) -> dict:
@@ -165,19 +185,20 @@ def run(action:str, # a key of `ACTIONS`
         argv:list,  # the command line after `candels-blender`, for the run record
        ):           # what the function returns
     "Call the function behind `action` with the parsed options."
-    func = action_function(action)
-    if 'command' in inspect.signature(func).parameters: args['command'] = shlex.join(['candels-blender', *argv])
+    func = action_function(action); params = inspect.signature(func).parameters
+    if 'command' in params: args['command'] = shlex.join(['candels-blender', *argv])
+    if args.get('quiet') and 'show_progress' in params: args['show_progress'] = False   # quiet: no progress either
     return func(**args)
 
 # %% ../nbs/10_cli.ipynb #ec95a81c
 def main(argv:list=None, # the arguments after `candels-blender` (default: `sys.argv[1:]`)
-        ) -> int:        # exit status: 0 done, 1 error, 2 usage error or no action, 130 interrupted
+        ) -> int:        # exit status: 0 done, 1 error (usage too), 130 interrupted
     "Entry point of the `candels-blender` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser([a for a in argv if a in ACTIONS][:1])   # import only the chosen action's module
     args = vars(parser.parse_args(argv))
     action = args.pop('action')
-    if action is None: parser.print_help(); return 2
+    if action is None: parser.print_help(); return 1
     warnings.showwarning = _note
     try: run(action, args, argv)
     except BlenderError as e: return _fail(action, str(e))

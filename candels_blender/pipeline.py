@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_pipeline.ipynb #d111ec5f
 from __future__ import annotations
-import datetime, json, time
+import datetime, json, time, warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,8 @@ from .outputs.products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Lo
                                       write_split)
 
 # %% auto #0
-__all__ = ['plan_blends', 'input_identity', 'produce', 'run_seed', 'concatenate', 'convert']
+__all__ = ['REFERENCE_USES', 'REUSE_LIMIT', 'reuse_note', 'plan_blends', 'input_identity', 'produce', 'run_seed', 'concatenate',
+           'convert']
 
 # %% ../nbs/07_pipeline.ipynb #97faa469
 def _produce_options(n_blends, mag_low, mag_high, mag_diff, rad_diff, test_ratio, exclude, n_galaxies, workers,
@@ -52,10 +53,26 @@ def _describe_cuts(opts:dict) -> str:
     if opts['use_clean_galaxies']: cuts.append('screened only')
     return '; '.join(cuts)
 
+# %% ../nbs/07_pipeline.ipynb #a9e1b002
+REFERENCE_USES = 2 * 16000 / 1351   # blends per galaxy in the reference quickstart (mock set): ≈ 24
+REUSE_LIMIT = 10                     # warn above this many times REFERENCE_USES
+
+# %% ../nbs/07_pipeline.ipynb #a9e1b003
+def reuse_note(plan:dict, # a plan: its 'n_per_split', 'splits' (rows) and 'pools' (splits with blends)
+               k:int,     # galaxies per blend
+              ) -> str:   # the one-line warning, or None when the reuse is ordinary
+    "A warning when each galaxy of a split is in far more blends, on average, than in the reference quickstart."
+    uses = {s: k * plan['n_per_split'][s] / max(1, len(plan['splits'][s])) for s in plan['pools']}
+    s = max(uses, key=uses.get, default=None)
+    if s is None or uses[s] <= REUSE_LIMIT * REFERENCE_USES: return None
+    return (f"each {s} galaxy is in {uses[s]:.0f} blends on average ({plan['n_per_split'][s]} blends of {k} from "
+            f"{len(plan['splits'][s])} galaxies), {uses[s] / REFERENCE_USES:.0f}× the reference quickstart's "
+            f"{REFERENCE_USES:.0f}: widen the cuts or ask for fewer blends")
+
 # %% ../nbs/07_pipeline.ipynb #994b871e
 def plan_blends(data,       # the input `CandelsData`
                 opts:dict,  # produce's checked options
-                log,        # where to say what was selected (a `Log` or `print`)
+                log,        # where to say what was selected (a `Log`, or `print`: then a warning is a Python warning)
                ) -> dict:   # selected count, splits (rows), blends per split, pools
     "Select and split the galaxies and build each split's pool: everything decided before any writing."
     rows = select_rows(data.cat, opts['mag_low'], opts['mag_high'], opts['exclude'], opts['use_clean_galaxies'])
@@ -67,7 +84,9 @@ def plan_blends(data,       # the input `CandelsData`
              for s in SPLITS if n_per_split[s]}
     log(f"split: {len(splits['train'])} train and {len(splits['test'])} test galaxies; "
         f"{n_per_split['train']} train and {n_per_split['test']} test blends of {opts['n_galaxies']} galaxies")
-    return dict(selected=len(rows), splits=splits, n_per_split=n_per_split, pools=pools)
+    plan = dict(selected=len(rows), splits=splits, n_per_split=n_per_split, pools=pools)
+    if note := reuse_note(plan, opts['n_galaxies']): getattr(log, 'note', warnings.warn)(note)
+    return plan
 
 # %% ../nbs/07_pipeline.ipynb #dead41c6
 def _empty_catalogue(cat, k:int):
@@ -153,7 +172,7 @@ def produce(n_blends:int=100,            # number of blends, train + test
         with atomic_path(out, overwrite=True, is_dir=True) as tmp:
             _write_run(workers, tmp, data, used_mock, plan, opts, command)
             log(f"wrote {out} in {time.perf_counter() - t0:.1f} s; next: candels-blender concatenate -d {out}")
-            log.write(tmp/LOG_FILE)
+            log.trace(tmp, 'produce', command)
     return out
 
 # %% ../nbs/07_pipeline.ipynb #82a513cd
@@ -178,6 +197,7 @@ def concatenate(image_dir,                 # output directory of produce
                 scheduler:str=None,        # address of a Dask scheduler (tcp://host:8786) to render on (zarr only)
                 store:str=None,            # where Zarr stores or HDF5 files go: path or URL, e.g. s3://bucket/run
                 storage_options:dict=None, # fsspec options for `store` (endpoint, credentials)
+                command:str='',            # the command line, for the run record
                ) -> dict:                  # paths (or URLs) written, by split
     "Render the blends of each split and write them with the chosen target."
     if method not in METHODS: raise BlenderError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -193,12 +213,16 @@ def concatenate(image_dir,                 # output directory of produce
                                           storage_options, log)
             log(f"{split}: {len(cat)} blends → {', '.join(Path(str(p)).name for p in written[split])}")
     if delete: remove_path(out/STAMPS_DIR); log(f"removed {out/STAMPS_DIR}")
+    names = {s: [str(p) if store else Path(str(p)).name for p in w] for s, w in written.items()}
+    log.trace(out, 'concatenate', command, method=method, shift_fill=shift_fill, format=fmt, written=names,
+              removed=[STAMPS_DIR] if delete else [])
     return written
 
 # %% ../nbs/07_pipeline.ipynb #ac28ed27
 def convert(image_dir,                   # output directory of produce
             zeropoint:float=ZEROPOINT,   # magnitude zero point of the flux unit
             quiet:bool=False,            # no messages
+            command:str='',              # the command line, for the run record
            ) -> dict:                    # paths written, by split
     "Write each split's galaxy fluxes, (N, k) float64, from the catalogue magnitudes."
     zp, log = check_zeropoint(zeropoint), Log(quiet)
@@ -209,4 +233,5 @@ def convert(image_dir,                   # output directory of produce
             with open(tmp_file, 'wb') as f: np.save(f, mag_to_flux(mags, zp))
         written[split] = Path(image_dir)/f'{split}_flux.npy'
         log(f"{split}: {len(cat)} blends → {written[split].name} (zero point {zp})")
+    log.trace(image_dir, 'convert', command, zeropoint=zp, written={s: p.name for s, p in written.items()})
     return written

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00b_workers.ipynb #2c4f4fa4
 from __future__ import annotations
-import multiprocessing as mp, os, sys
+import multiprocessing as mp, os, sys, time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from fastcore.basics import patch
@@ -12,19 +12,62 @@ from fastcore.basics import patch
 from .core import check_int
 
 # %% auto #0
-__all__ = ['progress', 'default_workers', 'check_workers', 'chunks', 'Workers']
+__all__ = ['ProgressLines', 'progress', 'default_workers', 'check_workers', 'chunks', 'Workers']
+
+# %% ../nbs/00b_workers.ipynb #b5a1c001
+class ProgressLines:
+    "Progress as a plain line on stderr every `every` seconds, for output that is not a terminal; tqdm's basic API."
+    def __init__(self, iterable=None, total:int=None, desc:str='', unit:str='it', every:float=5., initial:int=0, **_):
+        if total is None and hasattr(iterable, '__len__'): total = len(iterable)
+        self.iterable, self.total, self.desc, self.unit = iterable, total, desc, unit
+        self.every, self.n = every, initial
+        self.start = self.last = time.monotonic(); self.said = None   # the count last printed
+    def __iter__(self):
+        for x in self.iterable: yield x; self.update()
+        self.close()
+    def __enter__(self): return self
+    def __exit__(self, kind, *_):
+        if kind is None: self.close()
+
+# %% ../nbs/00b_workers.ipynb #b5a1c002
+def _amount(n:float, unit:str) -> str:
+    "A count as shown in a progress line: bytes in MiB, anything else as it is."
+    return f'{n / 2**20:.0f}' if unit == 'B' else f'{n:.0f}'
+
+@patch
+def say(self:ProgressLines):
+    "Print the progress line now."
+    self.last, self.said = time.monotonic(), self.n
+    done = _amount(self.n, self.unit) + (f' of {_amount(self.total, self.unit)}' if self.total else '')
+    share = f' ({100 * self.n / self.total:.0f} %)' if self.total else ''
+    unit = ' MiB' if self.unit == 'B' else ''
+    print(f"{self.desc or 'working'}: {done}{unit}{share}, {self.last - self.start:.0f} s", file=sys.stderr, flush=True)
+
+# %% ../nbs/00b_workers.ipynb #b5a1c003
+@patch
+def update(self:ProgressLines, n:int=1): # steps just done
+    "Count `n` more steps; print a line if `every` seconds have passed since the last."
+    self.n += n
+    if time.monotonic() - self.last >= self.every: self.say()
+
+@patch
+def close(self:ProgressLines):
+    "The step is over: a last line, if any was printed and the count moved since (a short step prints nothing)."
+    if self.said is not None and self.said != self.n: self.say()
 
 # %% ../nbs/00b_workers.ipynb #265af6e3
 def progress(iterable=None,  # what to iterate over (or None, and call `update` yourself)
              total:int=None, # number of steps, when `iterable` has no length
              desc:str='',    # what is being done, e.g. 'rendering train blends'
              unit:str='it',  # name of one step, e.g. 'blend'
-             show:bool=None, # force the bar on or off (default: on when stderr is a terminal)
+             show:bool=None, # force the bar on or off (default: a bar on a terminal, else a line every `every` s)
+             every:float=5., # seconds between progress lines, when stderr is not a terminal
              **kwargs,       # passed to `tqdm`
             ):
-    "A tqdm progress bar on a terminal (stderr), silent otherwise; `show` forces it on or off."
+    "A tqdm bar on a terminal (stderr), else a progress line every few seconds; `show` forces the bar on or off."
+    if show is None and not sys.stderr.isatty():
+        return ProgressLines(iterable, total, desc, unit, every, initial=kwargs.get('initial', 0))
     from tqdm.auto import tqdm
-    if show is None: show = sys.stderr.isatty()
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not show, leave=False,
                 dynamic_ncols=True, **kwargs)
 

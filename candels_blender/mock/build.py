@@ -23,6 +23,7 @@ from .population import draw_central, draw_neighbours, draw_position, field_text
 from .population import neighbour_profile
 from .detection import detect
 from .screening import add_artefact, flux_error, half_light_radius, screening_reasons
+from ..outputs.products import LOG_FILE, Log
 
 # %% auto #0
 __all__ = ['MAX_ATTEMPTS', 'MOCK_VERSION', 'CATALOGUE_COLUMNS', 'MOCK_INFO_FILE', 'TRUTH_FILE', 'SOURCES_FILE', 'MockStamp',
@@ -167,9 +168,11 @@ def make_mock(output:str='data',        # directory to write the dataset into
               workers:int=None,         # worker processes (default: all cores)
               overwrite:bool=False,     # replace `output` if it already holds files
               show_progress:bool=None,  # progress bar (default: only on a terminal)
+              command:str='',           # the command line, for the run record
              ) -> Path:                 # the dataset directory
     "Build the mock CANDELS set: stamps, segmentation maps, catalogue, and what makes it synthetic."
     n, seed, output = _check_args(output, n, seed, overwrite)
+    log = Log(quiet=True)
     workers = check_workers(workers)
     # warm the caches before forking, so that every worker inherits them
     transfer_function('psf'); transfer_function('pixel'); background_rms('wide'); background_rms('deep')
@@ -186,6 +189,8 @@ def make_mock(output:str='data',        # directory to write the dataset into
         pd.DataFrame([t for res in results for t in res[1]]).to_csv(tmp/TRUTH_FILE, index=False)
         pd.DataFrame([s for res in results for s in res[2]]).to_csv(tmp/SOURCES_FILE, index=False)
         (tmp/MOCK_INFO_FILE).write_text(json.dumps(mock_info(n, seed, cat), indent=1) + '\n')
+        log(f"built the mock set of {n} stamps (seed {seed}, mock version {MOCK_VERSION}) in {output}")
+        log.trace(tmp, 'mock', command, n=n, seed=seed, workers=workers)
     return output
 
 # %% ../../nbs/mock/06_build.ipynb #07bb848d
@@ -197,6 +202,7 @@ def _complete(path:Path) -> bool:
 def cached_mock(n:int=2823,              # number of stamps
                 seed:int=0,              # seed of the set
                 show_progress:bool=None, # progress bar while building (default: only on a terminal)
+                log=print,               # where to say that it is being built (a `Log`, or `print`)
                ) -> Path:                # directory of the cached set
     "The mock set in the cache directory, built (once, atomically) if absent."
     path = cache_dir()/f"mock-v{MOCK_VERSION}-s{seed}-n{n}"
@@ -206,8 +212,7 @@ def cached_mock(n:int=2823,              # number of stamps
         try: import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)
         except ImportError: pass                       # no file locks on this platform
         if not _complete(path):
-            print(f"Building the synthetic (mock) CANDELS set of {n} stamps in {path} (once; it is reused after)",
-                  flush=True)
+            log(f"Building the synthetic (mock) CANDELS set of {n} stamps in {path} (once; it is reused after)")
             make_mock(path, n=n, seed=seed, overwrite=True, show_progress=show_progress)
     return path
 
@@ -224,7 +229,7 @@ def resolve_data(datapath=None,           # input directory (default: ./data if 
                 ) -> tuple:               # (CandelsData, used_mock: is the input a mock set?)
     "Load `datapath`, else `./data` if it holds a dataset, else the cached mock set (built if needed)."
     if datapath is None and not has_dataset('data'):
-        path = cached_mock(show_progress=show_progress)
+        path = cached_mock(show_progress=show_progress, log=log)
         log(f"Using the built-in synthetic (mock) CANDELS set in {path}; for the real release run "
             "`candels-blender download` (it goes to ./data, used by default from then on)")
         return load_data(path), True

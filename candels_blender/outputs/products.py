@@ -4,15 +4,16 @@
 
 # %% ../../nbs/outputs/01_products.ipynb #8e043aba
 from __future__ import annotations
-import datetime, json
+import datetime, json, time, warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 
+import candels_blender
 from ..core import SPLITS, BlenderError, rng_for
-from ..files import NpyWriter
+from ..files import NpyWriter, atomic_path
 from ..workers import Workers, chunks
 from ..blending.segmap import central_mask, clean_parts, dilate
 from ..blending.blend import BLOCK, blend_catalogue, draw_blends
@@ -21,12 +22,13 @@ from ..blending.difficulty import difficulty_columns, galaxy_totals, mask_extent
 
 # %% auto #0
 __all__ = ['STAMPS_DIR', 'RUN_RECORD', 'LOG_FILE', 'STAMP_FILES', 'CATALOGUE_INPUT_COLUMNS', 'catalogue_path', 'default_output',
-           'Log', 'clean_galaxies', 'load_stamps', 'write_split', 'read_catalogues', 'n_galaxies_of', 'read_recipe']
+           'Log', 'record_action', 'clean_galaxies', 'load_stamps', 'write_split', 'read_catalogues', 'n_galaxies_of',
+           'read_recipe']
 
 # %% ../../nbs/outputs/01_products.ipynb #d10953d0
 STAMPS_DIR = 'stamps'                # produce's intermediate products, inside the output directory
 RUN_RECORD = 'run.json'              # parameters, version, input identity and counts of a run
-LOG_FILE = 'candels-blender.log'     # the time-stamped messages of produce
+LOG_FILE = 'candels-blender.log'     # the time-stamped messages of every action on the directory
 STAMP_FILES = dict(base='base.npy', scale='noise_scale.npy', masks='central_mask.npy', background='background.npy',
                    rows='rows.npy', light='light.npy', extent='extent.npy', totals='totals.npy')
 # inside STAMPS_DIR; light, extent and totals are produce's own, removed when it ends
@@ -48,7 +50,8 @@ def default_output(seed:int,     # the run's seed
 # %% ../../nbs/outputs/01_products.ipynb #aa170a25
 class Log:
     "Print one-line messages (unless quiet) and keep them, time-stamped, for the log file."
-    def __init__(self, quiet:bool=False): self.quiet, self.lines = quiet, []  # quiet: keep but do not print
+    def __init__(self, quiet:bool=False): # quiet: keep but do not print
+        self.quiet, self.lines, self.start = quiet, [], time.perf_counter()
     def __call__(self, msg:str):
         self.lines.append(f"{datetime.datetime.now().isoformat(timespec='seconds')} {msg}")
         if not self.quiet: print(msg, flush=True)
@@ -58,6 +61,49 @@ class Log:
 def write(self:Log, path): # the log file to write
     "Write the kept messages, one per line."
     Path(path).write_text('\n'.join(self.lines) + '\n')
+
+# %% ../../nbs/outputs/01_products.ipynb #a6e1b002
+@patch
+def note(self:Log, msg:str): # the warning, one line
+    "Keep `msg` in the log as a note and show it as a warning (even when quiet)."
+    self.lines.append(f"{datetime.datetime.now().isoformat(timespec='seconds')} note: {msg}")
+    warnings.warn(msg, stacklevel=2)
+
+# %% ../../nbs/outputs/01_products.ipynb #a6e1b005
+@patch
+def append(self:Log, path): # the log file to add to (created if absent)
+    "Add the kept messages to the end of the log file; what it held stays."
+    with open(path, 'a') as f: f.write(''.join(line + '\n' for line in self.lines))
+
+# %% ../../nbs/outputs/01_products.ipynb #a6e1b006
+def record_action(out,             # directory of the run (its run.json is created if absent)
+                  action:str,      # what was done, e.g. 'concatenate'
+                  command:str='',  # the command line, if run from one
+                  seconds:float=0, # how long it took, s
+                  **details,       # what it did: parameters, files written or removed (JSON values)
+                 ) -> dict:        # the entry added
+    "Add one entry to the `actions` list of OUT/run.json, rewriting the file atomically."
+    path = Path(out)/RUN_RECORD
+    try: record = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as e:
+        warnings.warn(f"{path} is unreadable ({e}); this {action} is not recorded in it"); return {}
+    entry = dict(action=action, command=command, version=candels_blender.__version__,
+                 finished=datetime.datetime.now().isoformat(timespec='seconds'), seconds=round(seconds, 2)) | details
+    record['actions'] = record.get('actions', []) + [entry]
+    with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(record, indent=1, default=str) + '\n')
+    return entry
+
+# %% ../../nbs/outputs/01_products.ipynb #a6e1b008
+@patch
+def trace(self:Log,
+          out,            # directory the action worked on
+          action:str,     # e.g. 'convert'
+          command:str='', # the command line, if run from one
+          **details,      # what it did, for run.json
+         ) -> dict:       # the run.json entry
+    "Leave the action's trace in `out`: its lines added to the log, its entry to run.json (timed since the Log began)."
+    self.append(Path(out)/LOG_FILE)
+    return record_action(out, action, command, time.perf_counter() - self.start, **details)
 
 # %% ../../nbs/outputs/01_products.ipynb #1cedd807
 def _clean_chunk(job:dict) -> tuple:

@@ -324,6 +324,7 @@ def evaluate(output,                  # output directory of produce / concatenat
              workers:int=None,        # worker processes for the baseline (default: all cores)
              show_progress:bool=None, # progress bar (default: on a terminal only)
              quiet:bool=False,        # no messages
+             command:str='',          # the command line, for the run record
             ) -> Path:                # the evaluation directory, OUTPUT/evaluation/NAME
     "Score predictions (or the baseline) on a split; write metrics.json, per_blend.csv and report.md."
     log, t0 = Log(quiet), time.perf_counter()
@@ -339,6 +340,8 @@ def evaluate(output,                  # output directory of produce / concatenat
         pd.concat([truth['cat'][['id']], table], axis=1).to_csv(tmp/'per_blend.csv', index=False)
         write_report(tmp, metrics, table)
     log(f"{name}: {_headline(metrics)} → {Path(output)/'evaluation'/name/'report.md'} ({metrics['time_s']:.1f} s)")
+    log.trace(output, 'evaluate', command, name=name, split=split, written=f'evaluation/{name}',
+              predictions=None if predictions is None else str(predictions))
     return Path(output)/'evaluation'/name
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #75d9e308
