@@ -46,7 +46,7 @@ TOOL_ACTIONS = {       # the other actions
         options=dict(output=dict(short='o'), delete={})),
     'evaluate': dict(
         func='candels_blender.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
-        options=dict(output=dict(short='d', aliases=['image_dir'], required=True),
+        options=dict(image_dir=dict(short='d', required=True),
                      split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={},
                      match_radius={}, workers=dict(short='j'), quiet=dict(short='q'))),
 }
