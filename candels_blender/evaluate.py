@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_evaluate.ipynb #b584e07b
 from __future__ import annotations
-import datetime, json, time
+import datetime, json, os, time, uuid
 from pathlib import Path
 
 import numpy as np
@@ -468,10 +468,11 @@ def overview_text(out, # output directory
 # %% ../nbs/08b_evaluate.ipynb #a7c1e021
 def write_overview(out, # output directory holding evaluation/
                   ) -> Path: # OUTPUT/evaluation/report.md
-    "Write the overview of every evaluation of `out`, atomically (replacing the previous one whole)."
+    "Write the overview of every evaluation of `out` atomically, under a temporary name no other run shares."
     dest = Path(out)/'evaluation'/OVERVIEW
-    text = overview_text(out)
-    with atomic_path(dest) as tmp: tmp.write_text(text)
+    tmp = dest.with_name(f'.{OVERVIEW}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial')
+    try: tmp.write_text(overview_text(out)); os.replace(tmp, dest)
+    finally: tmp.unlink(missing_ok=True)
     return dest
 
 # %% ../nbs/08b_evaluate.ipynb #1e5510a3
