@@ -193,7 +193,7 @@ def plot_flux_residuals(table:pd.DataFrame, # per-blend table of `score`
 
 # %% ../nbs/08b_evaluate.ipynb #a7c1e027
 BIN_LABELS = dict(  # axis labels of the difficulty columns, with their units
-    distance=f"companion's distance from the centre, pixels ({PIXEL_SCALE}″)",
+    distance=f"companion's distance from the centre, pixels of {PIXEL_SCALE}″",
     blendedness='blendedness β, the larger of the blend')
 
 # %% ../nbs/08b_evaluate.ipynb #2668122b
