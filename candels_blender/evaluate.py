@@ -349,7 +349,8 @@ def report_text(m:dict,                    # the metrics, as in metrics.json
     text = [f"# Evaluation `{m['name']}`",
             f"{m['n_blends']} {m['split']} blends of {m['k']} galaxies in `{m['output']}`; "
             f"predictions: {m['predictions']}; fluxes at zero point {m['zeropoint']}; "
-            f"candels-blender {m['version']}, {m['created']}, {m['time_s']:.1f} s."]
+            f"candels-blender {m['version']}, {m['created']}, {m['time_s']:.1f} s. Every evaluation of the directory, "
+            "side by side: [the overview](../report.md)."]
     if 'flux' in m: text += _flux_section(m['flux'], gals)
     if 'iou' in m: text += _iou_section(m['iou'], gals, 'baseline' in m)
     if 'detection' in m: text += _detection_section(m['detection'])
