@@ -127,7 +127,7 @@ class _Formatter(argparse.HelpFormatter):
     def _format_action_invocation(self, action):
         if not action.option_strings or action.nargs == 0: return super()._format_action_invocation(action)
         metavar = self._format_args(action, self._get_default_metavar_for_optional(action))
-        return ', '.join(s for s in action.option_strings if s not in getattr(action, 'deprecated', ())) + ' ' + metavar
+        return ', '.join(action.option_strings) + ' ' + metavar
 
 # %% ../nbs/10_cli.ipynb #302a6465
 class _Parser(argparse.ArgumentParser):
@@ -147,8 +147,8 @@ def _add_options(parser, func, options:dict):
     params, helps = inspect.signature(func).parameters, _docments(func)
     for name, extra in options.items():
         extra = dict(extra); old = extra.pop('deprecated', ())
-        add_option(parser, params[name], helps.get(name), **extra | dict(aliases=(*extra.get('aliases', ()), *old)))
-        parser._actions[-1].deprecated = [s for n in old for s in spellings(n)]
+        add_option(parser, params[name], helps.get(name), **extra)
+        for s in (s for n in old for s in spellings(n)): parser._option_string_actions.setdefault(s, parser._actions[-1])
 
 # %% ../nbs/10_cli.ipynb #4bb5018f
 def build_parser(actions=None, # actions whose options to build (default: all); the others are listed only
