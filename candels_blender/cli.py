@@ -148,7 +148,8 @@ def _add_options(parser, func, options:dict):
     for name, extra in options.items():
         extra = dict(extra); old = extra.pop('deprecated', ())
         add_option(parser, params[name], helps.get(name), **extra)
-        for s in (s for n in old for s in spellings(n)): parser._option_string_actions.setdefault(s, parser._actions[-1])
+        for s in (s for n in old for s in spellings(n)):       # accepted, but not in the help or error messages
+            parser._option_string_actions.setdefault(s, parser._actions[-1])
 
 # %% ../nbs/10_cli.ipynb #4bb5018f
 def build_parser(actions=None, # actions whose options to build (default: all); the others are listed only

@@ -443,8 +443,8 @@ def _overview_rows(table:pd.DataFrame, gals:list) -> list:
 # %% ../nbs/08b_evaluate.ipynb #a7c1e020
 OVERVIEW_NOTES = """\
 - *flux MAPE*: 100 · mean |F̂ − F| / F over the galaxies given a flux, per position (g1 the central galaxy, g2 the
-  companion); *median abs. flux error*: the median of |F̂ − F| / F, in percent; *measured*: the percentage of the galaxies
-  given a flux (the others are left out of both).
+  companion); *median abs. flux error*: the median of |F̂ − F| / F, in percent; *measured*: the percentage of the
+  galaxies given a flux (the others are left out of both).
 - *mean IoU*: the mean over the channels of the mask target (in parentheses) of each channel's IoU, pooled over the
   split; *without overlap*: with the overlap channel left out. The baseline's segments are disjoint, so its overlap
   IoU is 0 by construction and pulls its mean IoU down: compare methods without overlap too.
