@@ -10,8 +10,8 @@ from . import __version__
 from .core import GALAXY_TYPES, BlenderError
 
 # %% auto #0
-__all__ = ['PIPELINE_ACTIONS', 'TOOL_ACTIONS', 'ACTIONS', 'EXIT_STATUSES', 'action_function', 'spellings', 'add_option',
-           'build_parser', 'run', 'main', 'console']
+__all__ = ['PIPELINE_ACTIONS', 'TOOL_ACTIONS', 'ACTIONS', 'OPTION_MEANINGS', 'EXIT_STATUSES', 'action_function', 'spellings',
+           'add_option', 'build_parser', 'deprecated_notes', 'run', 'main', 'console']
 
 # %% ../nbs/10_cli.ipynb #a00e671f
 PIPELINE_ACTIONS = {   # the reference's three steps: name -> function, help, options
@@ -47,7 +47,7 @@ TOOL_ACTIONS = {       # the other actions
         options=dict(output=dict(short='o'), delete={})),
     'evaluate': dict(
         func='candels_blender.scoring.evaluate:evaluate', help='Score predictions, or the SExtractor-like baseline, on a split',
-        options=dict(output=dict(short='d', aliases=['image_dir'], required=True),
+        options=dict(image_dir=dict(short='d', required=True, deprecated=['output']),
                      split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={},
                      match_radius={}, workers=dict(short='j'), quiet=dict(short='q'))),
 }
@@ -59,6 +59,18 @@ def action_function(action:str, # a key of `ACTIONS`, e.g. 'produce'
     "The library function behind `action` (imported on demand, so `--help` stays fast)."
     module, name = ACTIONS[action]['func'].split(':')
     return getattr(importlib.import_module(module), name)
+
+# %% ../nbs/10_cli.ipynb #c1e00002
+OPTION_MEANINGS = {   # the one meaning of each option string that several actions take
+    '-d': 'the directory the action reads: the input set (produce) or an output directory of produce (the others)',
+    '--image_dir': 'an output directory of produce, which the action reads and adds to',
+    '-o': 'the directory the action creates', '--output': 'the directory the action creates',
+    '-n': 'how many the action makes: blends (produce), stamps (mock)',
+    '-s': 'the random seed: same seed, same output', '--seed': 'the random seed: same seed, same output',
+    '-j': 'worker processes', '--workers': 'worker processes', '-q': 'no messages', '--quiet': 'no messages',
+    '--overwrite': 'replace what the directory the action creates already holds',
+    '--delete': 'delete the intermediate files (stamps, archive) once the result is complete',
+    '--zeropoint': 'magnitude zero point of the flux unit'}
 
 # %% ../nbs/10_cli.ipynb #e9d861eb
 def spellings(name:str,     # parameter name, e.g. 'mag_high'
@@ -153,7 +165,11 @@ def _docments(func) -> dict:
 def _add_options(parser, func, options:dict):
     "Add the exposed parameters of `func` to an action's parser."
     params, helps = inspect.signature(func).parameters, _docments(func)
-    for name, extra in options.items(): add_option(parser, params[name], helps.get(name), **extra)
+    for name, extra in options.items():
+        extra = dict(extra); old = extra.pop('deprecated', ())
+        add_option(parser, params[name], helps.get(name), **extra)
+        for s in (s for n in old for s in spellings(n)):       # accepted, but not in the help or error messages
+            parser._option_string_actions.setdefault(s, parser._actions[-1])
 
 # %% ../nbs/10_cli.ipynb #4bb5018f
 def build_parser(actions=None, # actions whose options to build (default: all); the others are listed only
@@ -172,6 +188,20 @@ def build_parser(actions=None, # actions whose options to build (default: all); 
 def _note(message, category, filename, lineno, file=None, line=None):
     "Show a warning as one line on stderr (replaces `warnings.showwarning` while an action runs)."
     print(f"candels-blender: note: {message}", file=sys.stderr)
+
+# %% ../nbs/10_cli.ipynb #c1e00006
+def deprecated_notes(action:str, # a key of `ACTIONS`
+                     argv:list,  # the command line after `candels-blender`
+                    ) -> list:   # one note per deprecated spelling used
+    "Notes on the deprecated option spellings `argv` uses for `action`, naming what replaces each."
+    notes = []
+    for name, extra in ACTIONS[action]['options'].items():
+        for old in (s for n in extra.get('deprecated', ()) for s in spellings(n)):
+            if any(a == old or a.startswith(old + '=') for a in argv):
+                new = '/'.join(spellings(name, extra.get('short'))[:2])
+                meaning = f" ({old} is {OPTION_MEANINGS[old]})" if old in OPTION_MEANINGS else ''
+                notes.append(f"{old} is deprecated for {action}; use {new}{meaning}")
+    return notes
 
 # %% ../nbs/10_cli.ipynb #78747d69
 def _fail(action:str, message:str, status:int=1) -> int:
@@ -200,6 +230,7 @@ def main(argv:list=None, # the arguments after `candels-blender` (default: `sys.
     action = args.pop('action')
     if action is None: parser.print_help(); return 1
     warnings.showwarning = _note
+    for note in deprecated_notes(action, argv): warnings.warn(note)
     try: run(action, args, argv)
     except BlenderError as e: return _fail(action, str(e))
     except KeyboardInterrupt: return _fail(action, 'interrupted; no partial output was left in place', 130)

@@ -4,14 +4,14 @@
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #b584e07b
 from __future__ import annotations
-import datetime, json, time
+import datetime, json, os, time, uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import candels_blender
-from ..core import SPLITS, BlenderError, check_positive
+from ..core import PIXEL_SCALE, SPLITS, BlenderError, check_positive
 from ..files import atomic_path
 from ..blending.flux import ZEROPOINT, check_zeropoint, mag_to_flux
 from ..blending.segmap import TARGET_METHODS
@@ -22,8 +22,11 @@ from .metrics import (DETECTION_CATEGORIES, binned, binning_columns, blend_categ
 from .baseline import run_baseline
 
 # %% auto #0
-__all__ = ['PREDICTION_ARRAYS', 'flux_zeropoint', 'read_truth', 'load_predictions', 'check_predictions', 'score',
-           'plot_flux_residuals', 'plot_binned', 'report_text', 'write_report', 'evaluate']
+__all__ = ['PREDICTION_ARRAYS', 'BIN_LABELS', 'DEFINITIONS', 'OVERVIEW', 'PAPER_RESULTS', 'PAPER_TEST_BLENDS',
+           'PAPER_SCORED_BLENDS', 'OVERVIEW_NOTES', 'flux_zeropoint', 'read_truth', 'load_predictions',
+           'check_predictions', 'score', 'plot_flux_residuals', 'plot_binned', 'mean_iou_without_overlap',
+           'report_text', 'write_report', 'evaluation_summary', 'evaluations_in', 'overview_text', 'write_overview',
+           'evaluate']
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #c22436e7
 def flux_zeropoint(out,            # output directory of produce
@@ -189,6 +192,11 @@ def plot_flux_residuals(table:pd.DataFrame, # per-blend table of `score`
                title=f'g{j}: MAPE {100*np.nanmean(np.abs(rel)):.1f} % ({np.isfinite(rel).mean():.0%} measured)')
     return fig
 
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e027
+BIN_LABELS = dict(  # axis labels of the difficulty columns, with their units
+    distance=f"companion's distance from the centre, pixels of {PIXEL_SCALE}″",
+    blendedness='blendedness β, the larger of the blend')
+
 # %% ../../nbs/scoring/03_evaluate.ipynb #2668122b
 def plot_binned(table:pd.DataFrame, # per-blend table of `score`
                 scores:list,        # its columns to draw, e.g. ['iou_g1', 'iou_g2']
@@ -206,7 +214,7 @@ def plot_binned(table:pd.DataFrame, # per-blend table of `score`
             if stacked: ax.bar(b.lo, b[s], width=b.hi - b.lo, bottom=bottom, align='edge', label=s, edgecolor='w')
             else: ax.plot((b.lo + b.hi) / 2, b[s], 'o-', label=s)
             bottom = bottom + b[s]
-        ax.set(xlabel=col, ylabel=ylabel)
+        ax.set(xlabel=BIN_LABELS.get(col, col), ylabel=ylabel)
     axs[-1].legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))
     return fig
 
@@ -219,6 +227,13 @@ def _md_table(header:list, rows:list) -> str:
     return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)] +
                      ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in rows])
 
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e002
+def mean_iou_without_overlap(i:dict, # the `iou` scores, as in metrics.json
+                            ) -> float: # mean IoU over the channels other than the overlap (NaN ones left out)
+    "Mean of the channel IoUs with the overlap channel left out."
+    v = [x for c, x in i['per_channel'].items() if c != 'overlap' and x is not None and np.isfinite(x)]
+    return float(np.mean(v)) if v else float('nan')
+
 # %% ../../nbs/scoring/03_evaluate.ipynb #88dbd639
 def _flux_section(f:dict, gals:list) -> list:
     "Markdown of the photometry scores."
@@ -228,18 +243,26 @@ def _flux_section(f:dict, gals:list) -> list:
             '![relative flux error against magnitude](flux_residuals.png)']
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #37b9d6da
-def _iou_section(i:dict, gals:list) -> list:
-    "Markdown of the segmentation scores."
-    summary = [[i['mean'], i['overlap'], i['pixel_accuracy']] + [i['per_galaxy'][g] for g in gals]]
-    return [f"## Segmentation (`{i['method']}`)", _md_table(['channel', 'IoU'], list(i['per_channel'].items())),
-            _md_table(['mean IoU', 'overlap IoU', 'pixel accuracy'] + [f'IoU {g}' for g in gals], summary),
-            '![IoU](iou.png)']
+def _iou_section(i:dict, gals:list, disjoint:bool=False) -> list:
+    "Markdown of the segmentation scores; `disjoint`: the method cannot predict overlaps (the baseline)."
+    summary = [[i['mean'], mean_iou_without_overlap(i), i['overlap'], i['pixel_accuracy']] +
+               [i['per_galaxy'][g] for g in gals]]
+    header = ['mean IoU', 'mean IoU without overlap', 'overlap IoU', 'pixel accuracy'] + [f'IoU {g}' for g in gals]
+    text = [f"## Segmentation (`{i['method']}`)", _md_table(['channel', 'IoU'], list(i['per_channel'].items())),
+            _md_table(header, summary)]
+    if disjoint: text.append(
+        "*The baseline's segments are disjoint (SExtractor gives each pixel to one source at most), so it never "
+        "predicts an overlap pixel: its overlap IoU is 0 by construction" +
+        (f", and the overlap channel pulls its mean IoU down to {i['mean']:.3f} "
+         f"({mean_iou_without_overlap(i):.3f} without that channel).*" if 'overlap' in i['per_channel'] else '.*'))
+    return text + ['![IoU](iou.png)']
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #b0022c43
 def _detection_section(d:dict) -> list:
     "Markdown of the detection scores."
     eff = d['efficiency']
-    return [f"## Detection (matched within {d['match_radius']} pixels)",
+    radius = d['match_radius']
+    return [f"## Detection (matched within {radius:g} pixels, {radius * PIXEL_SCALE:.2g}″)",
             _md_table(['precision', 'recall', 'F1', 'detections'],
                       [[d[s] for s in ('precision', 'recall', 'f1', 'n_detections')]]),
             _md_table(['category', *DETECTION_CATEGORIES],
@@ -254,6 +277,69 @@ def _reconstruction_section(r:dict, gals:list) -> list:
     return ['## Reconstruction', _md_table(['galaxy', 'RMSE', 'PSNR (dB)', 'SSIM', 'cosine'],
                                            [[g] + [r[s][g] for s in ('rmse', 'psnr', 'ssim', 'cosine')] for g in gals])]
 
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e005
+DEFINITIONS = dict(  # what each section's numbers mean, for the report's last section
+    flux="""**Photometry.** F is a galaxy's true flux (from its catalogue magnitude, at zero point {zeropoint}), F̂ the
+predicted one, and (F̂ − F) / F the relative error, a fraction (0.1: 10 % too much flux).
+- *MAPE*: mean absolute percentage error, 100 · mean |F̂ − F| / F, in percent (the score of Boucaud et al. 2020).
+- *median relative error*: the median of (F̂ − F) / F; negative when the fluxes are underestimated.
+- *spread*: half the distance between the 16th and 84th percentiles of the relative error (one standard deviation
+  for a Gaussian, insensitive to outliers): 0.1 means about ±10 %.
+- *magnitude bias*: the median of m̂ − m = −2.5 log10(F̂ / F), in magnitudes, over the positive predicted fluxes:
+  positive when the predicted fluxes are too low (galaxies too faint), negative when too high.
+- *measured*: the fraction of the galaxies given a flux (a finite value). The others (for the baseline: galaxies
+  it assigned no detection to) are left out of the four scores above, which describe the measured galaxies only.
+- *Figure*: relative error against the galaxy's true magnitude, a grey point per galaxy (the frame shows −1 to
+  1.5); the line is the median in 8 equal-count bins of magnitude, the shaded band runs from the 16th to the 84th
+  percentile of each bin (68 % of its galaxies); the title's MAPE is over the measured galaxies.""",
+    iou="""**Segmentation.** The predicted masks (probabilities count from 0.5; for `bogg_masks` each pixel goes to
+its largest channel) against the true target.
+- *IoU* of a channel: |A ∩ B| / |A ∪ B| for the true pixels A and the predicted pixels B, summed over all blends
+  before dividing: 1 when they agree, 0 when they share no pixel.
+- Channels: `overlap`, pixels covered by two or more galaxies; `gj`, galaxy j's whole mask; `background`, pixels
+  of no galaxy; `gj_only`, galaxy j's pixels outside the overlap.
+- *mean IoU*: the mean of the channels' IoUs in the first table, overlap included; *mean IoU without overlap*: the
+  same with the overlap channel left out; *overlap IoU*: the IoU of the region covered by two or more galaxies;
+  *IoU gj*: of galaxy j's whole mask (for `bogg_masks`: gj only joined with the overlap).
+- *pixel accuracy*: the fraction of a blend's pixels whose labels are all right, averaged over the blends.
+- *Figure*: the mean over the blends of each galaxy's own IoU, in each bin.""",
+    detection="""**Detection.** A detection is matched to a galaxy when it lies within
+{radius} pixels ({radius_arcsec}″) of the galaxy's true position; each galaxy gets one detection at most and each
+detection one galaxy at most (the matching with the most pairs, then the least total distance).
+- *precision*: matched detections / all detections; *recall*: matched galaxies / all galaxies; *F1*:
+  2 · precision · recall / (precision + recall); *detections*: all detections in the split.
+- Categories, the paper's (each blend in exactly one, tested in this order; fractions of the blends, adding up to
+  1): `more`, more detections than the blend has galaxies, whatever they matched; `both`, g1 and g2 matched;
+  `only_central`, g1 matched and not g2; `only_companion`, g2 matched and not g1; `none`, neither matched (there
+  may be detections elsewhere).
+- *Efficiency matrix*: the number of blends by galaxies matched (rows) and galaxies in the blend (columns).
+- *Figure*: the fraction of the blends in each category, in each bin.""",
+    reconstruction="""**Reconstruction.** Each predicted single-galaxy image against the true one, averaged over
+the blends:
+- *RMSE*: root mean square of the pixel differences, in the images' unit (that of the blends);
+- *PSNR*: −10 log10 of the mean squared difference once each image is divided by its own maximum, in dB (higher is
+  better; perfect images, of infinite PSNR, are left out of the mean);
+- *SSIM*: structural similarity of the images divided by their maxima (scikit-image, 7-pixel window; 1: identical);
+- *cosine*: Σ Î I / (‖Î‖ ‖I‖), 1 when the two images have the same shape, whatever their scale.""")
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e006
+def _definitions(m:dict,                    # the metrics, as in metrics.json
+                 has_blendedness:bool=True, # does the catalogue have the blendedness columns?
+                ) -> list:                  # Markdown paragraphs
+    "The report's last section: what every number and figure means, for the scores it has."
+    more = ', g3 … further companions' if m['k'] > 2 else ''
+    text = ['## What the numbers mean', "Galaxies are named by position: g1 is the central galaxy (at the stamp "
+            f"centre), g2 the companion{more}. Scores pool every blend of the split."]
+    if 'iou' in m or 'detection' in m:
+        beta = (", and of the blend's `blendedness`, the larger β = 1 − Σ I_j² / Σ I_j I_blend of its galaxies "
+                "(0: alone; near 1: buried in the other's light)" if has_blendedness else '')
+        text.append(f"The figures put the blends into equal-count bins of the companion's `distance` from the "
+                    f"centre, in pixels ({PIXEL_SCALE}″ each, the CANDELS F160W mosaics' scale){beta}.")
+    radius = m.get('detection', {}).get('match_radius')
+    fill = dict(zeropoint=m['zeropoint'], radius=f'{radius:g}' if radius else '',
+                radius_arcsec=f'{radius * PIXEL_SCALE:.2g}' if radius else '')
+    return text + [DEFINITIONS[k].format(**fill) for k in ('flux', 'iou', 'detection', 'reconstruction') if k in m]
+
 # %% ../../nbs/scoring/03_evaluate.ipynb #47958e1b
 def report_text(m:dict,                    # the metrics, as in metrics.json
                 has_blendedness:bool=True, # does the catalogue have the blendedness columns?
@@ -263,15 +349,16 @@ def report_text(m:dict,                    # the metrics, as in metrics.json
     text = [f"# Evaluation `{m['name']}`",
             f"{m['n_blends']} {m['split']} blends of {m['k']} galaxies in `{m['output']}`; "
             f"predictions: {m['predictions']}; fluxes at zero point {m['zeropoint']}; "
-            f"candels-blender {m['version']}, {m['created']}, {m['time_s']:.1f} s."]
+            f"candels-blender {m['version']}, {m['created']}, {m['time_s']:.1f} s. Every evaluation of the directory, "
+            "side by side: [the overview](../report.md)."]
     if 'flux' in m: text += _flux_section(m['flux'], gals)
-    if 'iou' in m: text += _iou_section(m['iou'], gals)
+    if 'iou' in m: text += _iou_section(m['iou'], gals, 'baseline' in m)
     if 'detection' in m: text += _detection_section(m['detection'])
     if 'reconstruction' in m: text += _reconstruction_section(m['reconstruction'], gals)
     if not has_blendedness:
         text.append("*The catalogue has no `gj_blendedness` columns (made by an older produce): "
                     "scores are binned by distance only.*")
-    return '\n\n'.join(text) + '\n'
+    return '\n\n'.join(text + _definitions(m, has_blendedness)) + '\n'
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #54fbf825
 def write_report(dest,               # directory to write into
@@ -288,6 +375,113 @@ def write_report(dest,               # directory to write into
     (dest/'report.md').write_text(report_text(metrics, 'blendedness' in table))
     return dest/'report.md'
 
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e012
+OVERVIEW = 'report.md'   # the overview's file name, in OUTPUT/evaluation/
+PAPER_RESULTS = {        # Boucaud+2020's flux errors, %, (central, companion), from coindeblend's output_catalog.csv
+    'blend2flux': dict(mape=(7.6, 7.9), median_abs=(5.3, 5.4)),
+    'blend2mask2flux': dict(mape=(6.8, 7.6), median_abs=(4.6, 5.2)),
+    'SExtractor': dict(mape=(29.8, 44.4), median_abs=(18.4, 21.3))}
+PAPER_TEST_BLENDS = 4776       # the paper's test blends, real CANDELS galaxies
+PAPER_SCORED_BLENDS = (3844, 4344) # those where SExtractor found the central, the companion: each position's scores
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e014
+def _num(v) -> float:
+    "A number of metrics.json as a float (null: NaN)."
+    return float('nan') if v is None else float(v)
+
+def _median_abs(rel) -> float:
+    "100 · median |rel| over the finite values, percent (NaN if none)."
+    rel = np.asarray(rel, float); rel = rel[np.isfinite(rel)]
+    return 100 * float(np.median(np.abs(rel))) if len(rel) else float('nan')
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e015
+def evaluation_summary(dest, # an evaluation directory, OUTPUT/evaluation/NAME
+                      ) -> dict: # name, split, n_blends, created, and the main scores present
+    "One evaluation's row of the overview, from its metrics.json and per_blend.csv."
+    dest = Path(dest); m = json.loads((dest/'metrics.json').read_text())
+    row = dict(name=dest.name, split=m['split'], n_blends=m['n_blends'], created=m.get('created', ''))
+    if 'flux' in m:
+        rel = pd.read_csv(dest/'per_blend.csv', usecols=lambda c: c.startswith('rel_g'))
+        row |= {f'{s}_{g}': _num(m['flux'][s][g]) for s in ('mape', 'measured') for g in m['flux']['mape']}
+        row |= {f'median_abs_{g}': _median_abs(rel[f'rel_{g}']) for g in m['flux']['mape']}
+    if 'iou' in m:
+        row |= dict(method=m['iou']['method'], mean_iou=_num(m['iou']['mean']),
+                    mean_iou_no_overlap=mean_iou_without_overlap(m['iou']))
+    if 'detection' in m: row |= {s: _num(m['detection'][s]) for s in ('both', 'none', 'f1')}
+    return row
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e017
+def evaluations_in(out, # output directory
+                  ) -> tuple: # (DataFrame: a row per evaluation, oldest first; names of unreadable evaluations)
+    "The overview's rows of every evaluation in OUTPUT/evaluation."
+    rows, unreadable = [], []
+    for path in sorted((Path(out)/'evaluation').glob('*/metrics.json')):
+        if path.parent.name.startswith('.'): continue
+        try: rows.append(evaluation_summary(path.parent))
+        except (OSError, ValueError, KeyError, TypeError): unreadable.append(path.parent.name)
+    table = pd.DataFrame(rows, columns=['name', 'split', 'n_blends', 'created'] if not rows else None)
+    return table.sort_values(['created', 'name'], kind='stable', ignore_index=True), unreadable
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e019
+def _per_galaxy(row, score:str, gals:list, scale:float=1.) -> str:
+    "A score of every galaxy position as 'g1 / g2 / …', one decimal (– where missing)."
+    v = [row.get(f'{score}_{g}', float('nan')) * scale for g in gals]
+    return '–' if all(pd.isna(x) for x in v) else ' / '.join('–' if pd.isna(x) else f'{x:.1f}' for x in v)
+
+def _overview_rows(table:pd.DataFrame, gals:list) -> list:
+    "The overview's rows: the evaluations, then the paper's figures."
+    fmt = lambda v, f: '–' if pd.isna(v) else format(v, f)
+    rows = [[f"[{r['name']}]({r['name']}/report.md)", r['split'], r['n_blends'], _per_galaxy(r, 'mape', gals),
+             _per_galaxy(r, 'median_abs', gals), _per_galaxy(r, 'measured', gals, 100.),
+             '–' if pd.isna(r.get('mean_iou')) else f"{r['mean_iou']:.3f} ({r['method']})",
+             fmt(r.get('mean_iou_no_overlap'), '.3f'), fmt(100 * r.get('both', np.nan), '.1f'),
+             fmt(100 * r.get('none', np.nan), '.1f'), fmt(r.get('f1'), '.3f')] for r in table.to_dict('records')]
+    paper = ['test, real CANDELS', ' / '.join(map(str, PAPER_SCORED_BLENDS))]
+    return rows + [[f"*paper: {name}*", *paper, ' / '.join(map(str, p['mape'])), ' / '.join(map(str, p['median_abs']))]
+                   + ['–'] * 6 for name, p in PAPER_RESULTS.items()]
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e020
+OVERVIEW_NOTES = """\
+- *flux MAPE*: 100 · mean |F̂ − F| / F over the galaxies given a flux, per position (g1 the central galaxy, g2 the
+  companion); *median abs. flux error*: the median of |F̂ − F| / F, in percent; *measured*: the percentage of the
+  galaxies given a flux (the others are left out of both).
+- *mean IoU*: the mean over the channels of the mask target (in parentheses) of each channel's IoU, pooled over the
+  split; *without overlap*: with the overlap channel left out. The baseline's segments are disjoint, so its overlap
+  IoU is 0 by construction and pulls its mean IoU down: compare methods without overlap too.
+- *both found*, *none found*: the percentage of the blends where a detection was matched to each galaxy, or to
+  neither (within the evaluation's matching radius); *F1* of the detections.
+- *paper* rows: Boucaud et al. (2020), on test blends of **real** CANDELS galaxies, not on these blends (a different
+  test set, for scale): their networks blend2flux and blend2mask2flux, and SExtractor, whose settings the baseline
+  follows. Computed from their published test catalogue (coindeblend `paper_plots/output_catalog.csv`, {n} blends)
+  as their figure 5 selects it: per position, the blends where SExtractor found that galaxy ({b1} for the central
+  galaxy, {b2} for the companion). Over all {n} blends their networks score 8.1 / 8.1 (blend2flux) and 7.4 / 7.8 %
+  (blend2mask2flux).
+- Each evaluation's own report (linked) defines its scores in full and draws them against distance and blendedness."""
+
+def overview_text(out, # output directory
+                 ) -> str: # Markdown
+    "The overview: every evaluation of `out` side by side, the paper's figures beside, and what the columns mean."
+    table, unreadable = evaluations_in(out)
+    gals = sorted({c.split('_')[-1] for c in table if c.startswith('mape_')} or {'g1', 'g2'}, key=lambda g: int(g[1:]))
+    header = ['evaluation', 'split', 'blends', f"flux MAPE, % ({' / '.join(gals)})", 'median abs. flux error, %',
+              'measured, %', 'mean IoU (target)', 'without overlap', 'both found, %', 'none found, %', 'F1']
+    text = [f'# Evaluations of `{Path(out).name}`',
+            'Every evaluation made in this directory, oldest first, beside the figures of Boucaud et al. (2020) '
+            '(*paper*: real data, a different test set).', _md_table(header, _overview_rows(table, gals)),
+            OVERVIEW_NOTES.format(n=PAPER_TEST_BLENDS, b1=PAPER_SCORED_BLENDS[0], b2=PAPER_SCORED_BLENDS[1])]
+    if unreadable: text.append(f"Not listed, their metrics.json or per_blend.csv unreadable: {', '.join(unreadable)}.")
+    return '\n\n'.join(text) + '\n'
+
+# %% ../../nbs/scoring/03_evaluate.ipynb #a7c1e021
+def write_overview(out, # output directory holding evaluation/
+                  ) -> Path: # OUTPUT/evaluation/report.md
+    "Write the overview of every evaluation of `out` atomically, under a temporary name no other run shares."
+    dest = Path(out)/'evaluation'/OVERVIEW
+    tmp = dest.with_name(f'.{OVERVIEW}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial')
+    try: tmp.write_text(overview_text(out)); os.replace(tmp, dest)
+    finally: tmp.unlink(missing_ok=True)
+    return dest
+
 # %% ../../nbs/scoring/03_evaluate.ipynb #1e5510a3
 def _jsonable(x):
     "`x` with numpy values as Python ones and NaN or infinite values as None (valid JSON)."
@@ -301,6 +495,7 @@ def _check_name(name:str) -> str:
     "An evaluation name usable as a directory name."
     if not name or '/' in name or '\\' in name or name.startswith('.'):
         raise BlenderError(f"--name must be a plain directory name (no '/', not starting with '.'), got {name!r}")
+    if name == OVERVIEW: raise BlenderError(f"--name {name} is the overview's file name; choose another")
     return name
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #c4c3d37e
@@ -315,7 +510,7 @@ def _predictions(truth:dict, predictions, workers, show_progress) -> tuple:
     return pred | dict(method=method), extra, 'the SExtractor-like baseline (sep, settings of Boucaud et al. 2020)'
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #16c0e5ea
-def evaluate(output,                  # output directory of produce / concatenate / convert
+def evaluate(image_dir,               # output directory of produce / concatenate / convert (results: evaluation/)
              split:str='test',        # split to score: test or train
              predictions=None,        # predictions file (.npz); default: run and score the SExtractor-like baseline
              name:str=None,           # name of the evaluation (default: the file's name, or 'baseline')
@@ -325,24 +520,27 @@ def evaluate(output,                  # output directory of produce / concatenat
              show_progress:bool=None, # progress bar (default: on a terminal only)
              quiet:bool=False,        # no messages
              command:str='',          # the command line, for the run record
-            ) -> Path:                # the evaluation directory, OUTPUT/evaluation/NAME
-    "Score predictions (or the baseline) on a split; write metrics.json, per_blend.csv and report.md."
+            ) -> Path:                # the evaluation directory, IMAGE_DIR/evaluation/NAME
+    "Score predictions (or the baseline) on a split; write metrics.json, per_blend.csv, report.md and the overview."
     log, t0 = Log(quiet), time.perf_counter()
     name = _check_name(name or (Path(predictions).stem if predictions is not None else 'baseline'))
-    match_radius, truth = check_positive('match_radius', match_radius), read_truth(output, split, zeropoint)
+    match_radius, truth = check_positive('match_radius', match_radius), read_truth(image_dir, split, zeropoint)
     pred, extra, source = _predictions(truth, predictions, workers, show_progress)
     scores, table = score(pred, truth, match_radius)
-    metrics = dict(name=name, split=split, output=str(output), predictions=source, n_blends=truth['n'], k=truth['k'],
-                   zeropoint=truth['zeropoint'], version=candels_blender.__version__, time_s=time.perf_counter() - t0,
-                   created=datetime.datetime.now().isoformat(timespec='seconds')) | scores | extra
-    with atomic_path(Path(output)/'evaluation'/name, is_dir=True) as tmp:
+    metrics = dict(name=name, split=split, output=str(image_dir), predictions=source, n_blends=truth['n'],
+                   k=truth['k'], zeropoint=truth['zeropoint'], version=candels_blender.__version__,
+                   time_s=time.perf_counter() - t0, created=datetime.datetime.now().isoformat(timespec='seconds'))
+    metrics |= scores | extra
+    with atomic_path(Path(image_dir)/'evaluation'/name, is_dir=True) as tmp:
         (tmp/'metrics.json').write_text(json.dumps(_jsonable(metrics), indent=1))
         pd.concat([truth['cat'][['id']], table], axis=1).to_csv(tmp/'per_blend.csv', index=False)
         write_report(tmp, metrics, table)
-    log(f"{name}: {_headline(metrics)} → {Path(output)/'evaluation'/name/'report.md'} ({metrics['time_s']:.1f} s)")
-    log.trace(output, 'evaluate', command, name=name, split=split, written=f'evaluation/{name}',
+    overview = write_overview(image_dir)
+    log(f"{name}: {_headline(metrics)} → {Path(image_dir)/'evaluation'/name/'report.md'} ({metrics['time_s']:.1f} s); "
+        f"all evaluations: {overview}")
+    log.trace(image_dir, 'evaluate', command, name=name, split=split, written=f'evaluation/{name}',
               predictions=None if predictions is None else str(predictions))
-    return Path(output)/'evaluation'/name
+    return Path(image_dir)/'evaluation'/name
 
 # %% ../../nbs/scoring/03_evaluate.ipynb #75d9e308
 def _headline(m:dict) -> str:
