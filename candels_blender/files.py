@@ -219,11 +219,12 @@ def hold_dir(out, # the output directory a run writes (need not exist yet)
 _TEMP = re.compile(r'\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.partial')
 
 def _running(pid:int) -> bool:
-    "Does process `pid` exist on this machine?"
+    "Does process `pid` run on this machine (a zombie, killed but not yet reaped, does not)?"
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: pass                   # it exists, under another user
-    return True
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError): return True      # no /proc: trust kill()
 
 # %% ../nbs/00a_files.ipynb #d697d175
 def remove_stale_temps(folder,          # directory to tidy
