@@ -205,15 +205,21 @@ def hold_dir(out, # the output directory a run writes (need not exist yet)
             ):    # yields the lock file's path
     "Hold `out` for this run: a lock file beside it with this process's pid and host; refuse if another run holds it."
     path = lock_path(out)
+    made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]   # deepest first
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _lock(path)
     try:
-        os.ftruncate(fd, 0); os.write(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname())).encode())
-        yield path
+        fd = _lock(path)
+        try:
+            os.ftruncate(fd, 0); os.write(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname())).encode())
+            yield path
+        finally:
+            try: path.unlink()
+            except FileNotFoundError: pass
+            os.close(fd)
     finally:
-        try: path.unlink()
-        except FileNotFoundError: pass
-        os.close(fd)
+        for p in made:                            # folders made for the lock, if the run left them empty
+            try: p.rmdir()
+            except OSError: break
 
 # %% ../nbs/00a_files.ipynb #a52119d3
 _TEMP = re.compile(r'\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.partial')
