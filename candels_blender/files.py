@@ -107,7 +107,10 @@ class NpyWriter:
                 np.lib.format.write_array_header_2_0(f, header)
                 self.offset = f.tell()
                 reserve_space(f, self.offset + self.nbytes)
-        except BaseException: remove_path(self.tmp); raise     # e.g. a full disk: leave nothing behind
+        except BaseException as e:                              # e.g. a full disk: leave nothing behind
+            remove_path(self.tmp)
+            if isinstance(e, OSError) and e.filename is None: raise OSError(e.errno, e.strerror, str(dest)) from None
+            raise
         self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
 
     @property
