@@ -233,7 +233,8 @@ def main(argv:list=None, # the arguments after `candels-blender` (default: `sys.
     for note in deprecated_notes(action, argv): warnings.warn(note)
     try: run(action, args, argv)
     except BlenderError as e: return _fail(action, str(e))
-    except KeyboardInterrupt: return _fail(action, 'interrupted; no partial output was left in place', 130)
+    except KeyboardInterrupt as e:          # the action may say what it left (e.g. a Zarr store to resume)
+        return _fail(action, f"interrupted; {str(e) or 'no partial output was left in place'}", 130)
     except OSError as e: return _fail(action, f"{e.strerror or e}{': ' + str(e.filename) if e.filename else ''}")
     return 0
 

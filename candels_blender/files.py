@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_files.ipynb #ce5fa120
 from __future__ import annotations
-import errno, hashlib, json, os, shutil
+import errno, hashlib, json, os, re, secrets, shutil, socket, time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,8 +14,8 @@ from fastcore.basics import patch
 from .core import BlenderError
 
 # %% auto #0
-__all__ = ['remove_path', 'atomic_path', 'refuse_existing', 'reserve_space', 'write_at', 'NpyWriter', 'cache_dir', 'file_digest',
-           'file_identity']
+__all__ = ['remove_path', 'temp_path', 'atomic_path', 'refuse_existing', 'reserve_space', 'write_at', 'NpyWriter', 'human_size',
+           'check_space', 'lock_path', 'hold_dir', 'remove_stale_temps', 'cache_dir', 'file_digest', 'file_identity']
 
 # %% ../nbs/00a_files.ipynb #db65da1f
 def remove_path(path, # file, symbolic link or directory; nothing happens if it does not exist
@@ -25,11 +25,18 @@ def remove_path(path, # file, symbolic link or directory; nothing happens if it 
     if path.is_dir() and not path.is_symlink(): shutil.rmtree(path)
     elif path.exists() or path.is_symlink(): path.unlink()
 
+# %% ../nbs/00a_files.ipynb #b388a59b
+def temp_path(dest, # the final file or directory
+             ) -> Path: # a hidden name beside it, `.{name}.{pid}-{token}.partial`
+    "A temporary name beside `dest` that no other run (nor another call of this one) can share."
+    dest = Path(dest)
+    return dest.with_name(f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+
 # %% ../nbs/00a_files.ipynb #18083475
 def _move_into_place(tmp:Path, dest:Path):
     "Replace `dest` by `tmp` (a file, or a directory: then `dest` is renamed away first)."
     if dest.is_dir() and not dest.is_symlink():   # os.replace cannot replace a non-empty directory
-        old = dest.with_name(f".{dest.name}.old"); remove_path(old); dest.rename(old)
+        old = temp_path(dest); remove_path(old); dest.rename(old)
         tmp.rename(dest); remove_path(old)
     else: os.replace(tmp, dest)
 
@@ -43,8 +50,7 @@ def atomic_path(dest,                # final file or directory
     dest = Path(dest)
     if dest.exists() and not overwrite:
         raise BlenderError(f"{dest} already exists; choose another name or pass --overwrite")
-    tmp = dest.with_name(f".{dest.name}.partial")
-    remove_path(tmp)
+    tmp = temp_path(dest)
     if is_dir: tmp.mkdir(parents=True)
     try: yield tmp
     except BaseException:
@@ -94,12 +100,17 @@ class NpyWriter:
                  shape:tuple,       # full shape of the array
                  dtype):            # numpy dtype of the array
         self.dest, self.shape, self.dtype = Path(dest), tuple(int(s) for s in shape), np.dtype(dtype)
-        self.tmp = self.dest.with_name(f".{self.dest.name}.partial")
+        self.tmp = temp_path(self.dest)
         header = {'descr': np.lib.format.dtype_to_descr(self.dtype), 'fortran_order': False, 'shape': self.shape}
-        with open(self.tmp, 'wb') as f:
-            np.lib.format.write_array_header_2_0(f, header)
-            self.offset = f.tell()
-            reserve_space(f, self.offset + self.nbytes)
+        try:
+            with open(self.tmp, 'wb') as f:
+                np.lib.format.write_array_header_2_0(f, header)
+                self.offset = f.tell()
+                reserve_space(f, self.offset + self.nbytes)
+        except BaseException as e:                              # e.g. a full disk: leave nothing behind
+            remove_path(self.tmp)
+            if isinstance(e, OSError) and e.filename is None: raise OSError(e.errno, e.strerror, str(dest)) from None
+            raise
         self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
 
     @property
@@ -129,6 +140,114 @@ def close(self:NpyWriter):
 def abort(self:NpyWriter):
     "Remove the partial file."
     remove_path(self.tmp)
+
+# %% ../nbs/00a_files.ipynb #9fe9f8ce
+def human_size(n:int, # bytes
+              ) -> str: # e.g. '2.3 GB'
+    "A byte count in B, kB, MB, GB or TB (powers of 1000, as `df -H`)."
+    n = float(n)
+    for unit in ('B', 'kB', 'MB', 'GB'):
+        if abs(n) < 999.5: return f"{n:.0f} {unit}" if unit == 'B' else f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} TB"
+
+# %% ../nbs/00a_files.ipynb #a5b8c1a4
+def _existing(path:Path) -> Path:
+    "`path`, or its nearest ancestor that exists (where a directory about to be made will live)."
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent: path = path.parent
+    return path
+
+# %% ../nbs/00a_files.ipynb #6c8e3240
+def check_space(folder,        # where the files go (it, or its nearest existing ancestor, is measured)
+                needed:int,    # bytes the run will write there
+                what:str,      # what needs them, e.g. 'concatenate -m ogg_masks'
+               ) -> int:       # the free bytes
+    "Refuse, in one line naming needed and free space, to write `needed` bytes where fewer are free."
+    free = shutil.disk_usage(_existing(folder)).free
+    if needed > free:
+        raise BlenderError(f"{folder}: {what} needs {human_size(needed)} of disk space but only {human_size(free)} "
+                           "is free there; free some space, or write to another disk")
+    return free
+
+# %% ../nbs/00a_files.ipynb #c9260b1f
+def lock_path(out, # a run's output directory
+             ) -> Path: # `.{name}.lock` beside it
+    "The lock file of an output directory."
+    out = Path(out).absolute()
+    return out.with_name(f".{out.name}.lock")
+
+# %% ../nbs/00a_files.ipynb #26098884
+def _holder(path:Path) -> str:
+    "Who holds the lock file `path`, as 'pid 123 on host', read (and waited for a moment) from the file."
+    for _ in range(50):
+        try: info = json.loads(path.read_text()); return f"pid {info['pid']} on {info['host']}"
+        except (OSError, ValueError, KeyError, TypeError): time.sleep(0.02)   # being written: read again
+    return 'pid unknown'
+
+
+# %% ../nbs/00a_files.ipynb #55e571e5
+def _lock(path:Path) -> int:
+    "Open and `flock` the lock file `path` (made if absent); a one-line error naming the holder if it is held."
+    import fcntl
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd); out = path.with_name(path.name[1:-len('.lock')])
+            raise BlenderError(f"{out} is being written by another candels-blender run ({_holder(path)}); wait "
+                               "until it ends, or write elsewhere") from None
+        try: same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError: same = False
+        if same: return fd
+        os.close(fd)                                # its holder removed it meanwhile: lock the new one
+
+# %% ../nbs/00a_files.ipynb #d79b62f5
+@contextmanager
+def hold_dir(out, # the output directory a run writes (need not exist yet)
+            ):    # yields the lock file's path
+    "Hold `out` for this run: a lock file beside it with this process's pid and host; refuse if another run holds it."
+    path = lock_path(out)
+    made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]   # deepest first
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = _lock(path)
+        try:
+            os.ftruncate(fd, 0); os.write(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname())).encode())
+            yield path
+        finally:
+            try: path.unlink()
+            except FileNotFoundError: pass
+            os.close(fd)
+    finally:
+        for p in made:                            # folders made for the lock, if the run left them empty
+            try: p.rmdir()
+            except OSError: break
+
+# %% ../nbs/00a_files.ipynb #a52119d3
+_TEMP = re.compile(r'\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.partial')
+
+def _running(pid:int) -> bool:
+    "Does process `pid` run on this machine (a zombie, killed but not yet reaped, does not)?"
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass                   # it exists, under another user
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError): return True      # no /proc: trust kill()
+
+# %% ../nbs/00a_files.ipynb #d697d175
+def remove_stale_temps(folder,          # directory to tidy
+                       names=None,      # only the temporaries of these destination names (default: all)
+                       pid:int=None,    # remove those of this process (e.g. the current run's, after a failure)
+                      ) -> list:        # names removed
+    "Remove the temporaries (`temp_path`) in `folder` left by processes that no longer run (or by `pid`)."
+    removed = []
+    for p in Path(folder).iterdir() if Path(folder).is_dir() else ():
+        m = _TEMP.fullmatch(p.name)
+        if not m or (names is not None and m['name'] not in names): continue
+        if (int(m['pid']) == pid) if pid is not None else not _running(int(m['pid'])):
+            remove_path(p); removed.append(p.name)
+    return sorted(removed)
 
 # %% ../nbs/00a_files.ipynb #cd16d5d5
 def cache_dir() -> Path:

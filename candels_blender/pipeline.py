@@ -4,7 +4,8 @@
 
 # %% ../nbs/07_pipeline.ipynb #d111ec5f
 from __future__ import annotations
-import datetime, json, time, warnings
+import datetime, json, os, time, warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +13,22 @@ import numpy as np
 import candels_blender
 from .core import DATA_FILES, SPLITS, BlenderError, check_int, check_positive
 from .files import atomic_path, file_identity, refuse_existing, remove_path
+from .files import check_space, hold_dir, human_size, remove_stale_temps
 from .workers import Workers, check_workers
 from .inputs.data import select_rows, check_types
 from .blending.blend import blend_catalogue, check_test_ratio, make_pool, split_rows
-from .blending.render import FILLS, METHODS, noise_bank
-from .outputs.store import store_root
+from .blending.render import FILLS, METHODS, noise_bank, target_dtype, target_shape
+from .outputs.store import is_local, store_root, store_url
 from .outputs.cluster import check_format, dask_cluster, render_split
 from .blending.flux import ZEROPOINT, check_zeropoint, mag_to_flux
 from .mock.build import resolve_data
 from .outputs.products import (LOG_FILE, RUN_RECORD, STAMP_FILES, STAMPS_DIR, Log, catalogue_path,
                                       clean_galaxies, default_output, load_stamps, read_catalogues, read_recipe,
-                                      write_split)
+                                      n_galaxies_of, write_split)
 
 # %% auto #0
-__all__ = ['REFERENCE_USES', 'REUSE_LIMIT', 'reuse_note', 'plan_blends', 'input_identity', 'produce', 'run_seed', 'concatenate',
-           'convert']
+__all__ = ['REFERENCE_USES', 'REUSE_LIMIT', 'reuse_note', 'plan_blends', 'input_identity', 'catalogue_row_bytes', 'produce_bytes',
+           'produce', 'run_seed', 'concatenate_bytes', 'concatenate', 'convert']
 
 # %% ../nbs/07_pipeline.ipynb #97faa469
 def _produce_options(n_blends, mag_low, mag_high, mag_diff, rad_diff, test_ratio, exclude, n_galaxies, workers,
@@ -143,6 +145,28 @@ def _prepare(workers:Workers, datapath, opts:dict, log, show_progress) -> tuple:
     opts['datapath'] = str(data.path)
     return data, used_mock, plan_blends(data, opts, log)
 
+# %% ../nbs/07_pipeline.ipynb #2db9fcce
+def catalogue_row_bytes(k:int) -> int: return 80 + 120 * k    # CSV bytes per blend of k galaxies (258 measured, k=2)
+
+def produce_bytes(plan:dict, # from `plan_blends`
+                  size:int,  # stamp side, pixels
+                  k:int,     # galaxies per blend
+                 ) -> dict:  # bytes: stamps (kept), catalogues, total (kept), peak (while it runs)
+    "What produce will write, in bytes, from its plan."
+    m = sum(len(plan['splits'][s]) for s in plan['pools'])      # galaxies cleaned
+    stamps, light = m * (size * size * (4 + 4 + 1) + 16), m * (size * size * 4 + 48)
+    cats = sum(plan['n_per_split'].values()) * catalogue_row_bytes(k)
+    return dict(stamps=stamps, catalogues=cats, total=stamps + cats, peak=stamps + cats + light)
+
+# %% ../nbs/07_pipeline.ipynb #fdd832d2
+def _announce_produce(out:Path, plan:dict, size:int, k:int, log):
+    "Say how much produce will write (one line); refuse if the disk cannot hold its peak."
+    b = produce_bytes(plan, size, k)
+    free = check_space(out.parent, b['peak'], 'produce')
+    log(f"will write {human_size(b['total'])} into {out}: cleaned stamps {human_size(b['stamps'])} (kept until "
+        f"concatenate --delete), catalogues {human_size(b['catalogues'])}; up to {human_size(b['peak'])} while "
+        f"running, {human_size(free)} free")
+
 # %% ../nbs/07_pipeline.ipynb #911a8de2
 def produce(n_blends:int=100,            # number of blends, train + test
             mag_low:float=None,          # keep galaxies with mag > mag_low
@@ -166,9 +190,10 @@ def produce(n_blends:int=100,            # number of blends, train + test
     "Select, split and pair galaxies; write the cleaned stamps and one catalogue per split."
     opts = _produce_options(**locals())                       # every option checked, before any work
     out, log, t0 = Path(output or default_output(seed, opts['n_blends'])), Log(quiet), time.perf_counter()
-    refuse_existing(out, overwrite)
-    with Workers(opts['workers'], show_progress) as workers:
+    with hold_dir(out), Workers(opts['workers'], show_progress) as workers:
+        refuse_existing(out, overwrite); remove_stale_temps(out.absolute().parent, [out.name])
         data, used_mock, plan = _prepare(workers, datapath, opts, log, show_progress)
+        _announce_produce(out, plan, data.size, opts['n_galaxies'], log)
         with atomic_path(out, overwrite=True, is_dir=True) as tmp:
             _write_run(workers, tmp, data, used_mock, plan, opts, command)
             log(f"wrote {out} in {time.perf_counter() - t0:.1f} s; next: candels-blender concatenate -d {out}")
@@ -183,6 +208,55 @@ def run_seed(out, # output directory of produce
     except (OSError, ValueError, KeyError, TypeError):
         raise BlenderError(f"{Path(out)/RUN_RECORD}: missing or unreadable; the blends' noise needs the seed of the "
                            "run: run produce again") from None
+
+# %% ../nbs/07_pipeline.ipynb #32de5608
+def concatenate_bytes(cats:dict,  # the catalogues, by split
+                      size:int,   # stamp side, pixels
+                      method:str, # the target
+                     ) -> dict:   # {split: (blends bytes, target bytes)}
+    "Bytes of the uncompressed arrays concatenate writes, by split."
+    def target(cat):
+        return int(np.prod(target_shape(method, len(cat), n_galaxies_of(cat), size))) * target_dtype(method).itemsize
+    return {s: (len(cat) * size * size * 4, target(cat)) for s, cat in cats.items()}
+
+# %% ../nbs/07_pipeline.ipynb #83a1e557
+def _tree_bytes(path) -> int:
+    "Bytes of the files under a local path (0 if absent)."
+    path = Path(path)
+    if path.is_file(): return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob('*') if p.is_file()) if path.is_dir() else 0
+
+# %% ../nbs/07_pipeline.ipynb #5a8d9f60
+def _announce_concatenate(out:Path, root:str, fmt:str, sizes:dict, method:str, log):
+    "Say how much concatenate will write (one line); refuse if the disk cannot hold it."
+    total = sum(map(sum, sizes.values()))
+    per = ', '.join(f"{s} {human_size(sum(v))}" for s, v in sizes.items())
+    where, bound = (out if fmt == 'npy' else root), ('' if fmt == 'npy' else 'at most ')
+    if fmt == 'npy': need = total
+    else:
+        floats = sum(b + (t if target_dtype(method).kind == 'f' else 0) for b, t in sizes.values())
+        held = sum(_tree_bytes(store_url(root, s, fmt)) for s in sizes) if fmt == 'zarr' and is_local(root) else 0
+        need = max(0, floats - held)
+    free = check_space(where, need, f"concatenate -m {method}") if is_local(root) else None
+    log(f"will write {bound}{human_size(total)} into {where} (blends and {method}: {per})"
+        + (f"; {human_size(free)} free" if free is not None else ''))
+
+# %% ../nbs/07_pipeline.ipynb #eb328eea
+def _left_behind(split:str, fmt:str, root:str) -> str:
+    "What an interrupted concatenate leaves, for its message."
+    if fmt != 'zarr': return 'no partial output was left in place'
+    url = store_url(root, split, fmt)
+    size = f" ({human_size(_tree_bytes(url))})" if is_local(root) else ''
+    return f"the incomplete Zarr store {url}{size} is kept: run the same command again to resume it"
+
+# %% ../nbs/07_pipeline.ipynb #1b15b9d1
+@contextmanager
+def _held(out:Path, root:str, fmt:str):
+    "Hold the output directory, and the store directory too if it is another local one."
+    with hold_dir(out):
+        if fmt == 'npy' or not is_local(root) or Path(root) == out.resolve(): yield
+        else:
+            with hold_dir(root): yield
 
 # %% ../nbs/07_pipeline.ipynb #a3c3bf32
 def concatenate(image_dir,                 # output directory of produce
@@ -203,19 +277,28 @@ def concatenate(image_dir,                 # output directory of produce
     if method not in METHODS: raise BlenderError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if shift_fill not in FILLS: raise BlenderError(f"unknown --shift_fill {shift_fill!r}; choose {' or '.join(FILLS)}")
     fmt, out, log, workers = check_format(format, scheduler, store), Path(image_dir), Log(quiet), check_workers(workers)
-    cats, (stack, stack_rows), seed = read_catalogues(out), load_stamps(image_dir), run_seed(out)
-    noise_bank(seed)                                             # drawn once, before the workers fork
     root, written = store_root(out, store), {}
-    with dask_cluster(scheduler, out, show_progress) if scheduler else Workers(workers, show_progress) as runner:
-        for split, cat in cats.items():
-            recipe = read_recipe(cat, stack_rows, seed, split, shift_fill, catalogue_path(out, split))
-            written[split] = render_split(runner, out, recipe, stack.size, method, fmt, root, chunk,
-                                          storage_options, log)
-            log(f"{split}: {len(cat)} blends → {', '.join(Path(str(p)).name for p in written[split])}")
-    if delete: remove_path(out/STAMPS_DIR); log(f"removed {out/STAMPS_DIR}")
-    names = {s: [str(p) if store else Path(str(p)).name for p in w] for s, w in written.items()}
-    log.trace(out, 'concatenate', command, method=method, shift_fill=shift_fill, format=fmt, written=names,
-              removed=[STAMPS_DIR] if delete else [])
+    if not out.is_dir(): read_catalogues(out)                    # the one-line error, before any lock is made
+    with _held(out, root, fmt):
+        remove_stale_temps(out)
+        cats, (stack, stack_rows), seed = read_catalogues(out), load_stamps(image_dir), run_seed(out)
+        _announce_concatenate(out, root, fmt, concatenate_bytes(cats, stack.size, method), method, log)
+        noise_bank(seed)                                         # drawn once, before the workers fork
+        with dask_cluster(scheduler, out, show_progress) if scheduler else Workers(workers, show_progress) as runner:
+            for split, cat in cats.items():
+                recipe = read_recipe(cat, stack_rows, seed, split, shift_fill, catalogue_path(out, split))
+                try: written[split] = render_split(runner, out, recipe, stack.size, method, fmt, root, chunk,
+                                                   storage_options, log)
+                except BaseException as e:
+                    remove_stale_temps(out, pid=os.getpid())     # a full disk, an error: none of our temporaries stay
+                    if isinstance(e, KeyboardInterrupt):
+                        raise KeyboardInterrupt(_left_behind(split, fmt, root)) from None
+                    raise
+                log(f"{split}: {len(cat)} blends → {', '.join(Path(str(p)).name for p in written[split])}")
+        if delete: remove_path(out/STAMPS_DIR); log(f"removed {out/STAMPS_DIR}")
+        names = {s: [str(p) if store else Path(str(p)).name for p in w] for s, w in written.items()}
+        log.trace(out, 'concatenate', command, method=method, shift_fill=shift_fill, format=fmt, written=names,
+                  removed=[STAMPS_DIR] if delete else [])
     return written
 
 # %% ../nbs/07_pipeline.ipynb #ac28ed27

@@ -15,7 +15,8 @@ from ..core import DATA_FILES, GALAXY_TYPES, BlenderError, stamp_centre
 
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'OPTIONAL_COLUMNS', 'load_stack', 'parse_field', 'NoScreeningWarning', 'read_catalogue',
-           'UnusableStampWarning', 'CandelsData', 'load_data', 'check_types', 'select_rows']
+           'UnusableStampWarning', 'CandelsData', 'NonFiniteStampWarning', 'finite_stamps', 'load_data', 'check_types',
+           'select_rows']
 
 # %% ../../nbs/inputs/02_data.ipynb #de64da96
 def _missing_data_error(path:Path, name:str) -> BlenderError:
@@ -140,6 +141,32 @@ def _mark_usable(cat:pd.DataFrame, seg:np.ndarray) -> pd.DataFrame:
                             "segval at their centre; they are left out", UnusableStampWarning, stacklevel=3)
     return cat
 
+# %% ../../nbs/inputs/02_data.ipynb #4dad461c
+class NonFiniteStampWarning(UserWarning):
+    "Some stamps have NaN or infinite pixels and are left out."
+
+# %% ../../nbs/inputs/02_data.ipynb #097a3aba
+def finite_stamps(img:np.ndarray, # (N, S, S) stamps, e.g. memory-mapped
+                 ) -> np.ndarray: # (N,) bool: True where every pixel is finite
+    "Which stamps have only finite pixels (no numpy warnings)."
+    with np.errstate(all='ignore'):      # a NaN or inf makes the sum non-finite; so may an overflow: check those
+        ok = np.isfinite(np.add.reduce(np.asarray(img).reshape(len(img), -1), axis=1))
+        suspects = np.flatnonzero(~ok)
+        ok[suspects] = np.isfinite(np.asarray(img[suspects])).all(axis=(1, 2))
+    return ok
+
+# %% ../../nbs/inputs/02_data.ipynb #21ddb427
+def _mark_finite(cat:pd.DataFrame, img:np.ndarray, path:Path) -> pd.DataFrame:
+    "Set `usable` False for stamps with non-finite pixels; name them in one warning line."
+    bad = np.flatnonzero(~finite_stamps(img))
+    if len(bad):
+        cat.loc[bad, 'usable'] = False
+        named = ', '.join(f"{r} (ID {cat.ID.iat[r]})" for r in bad[:10])
+        if len(bad) > 10: named += f" and {len(bad) - 10} more"
+        warnings.warn(f"{path}: {len(bad)} stamp(s) with NaN or infinite pixels are left out of the selection: "
+                      f"row(s) {named}", NonFiniteStampWarning, stacklevel=3)
+    return cat
+
 # %% ../../nbs/inputs/02_data.ipynb #aa6851c0
 def load_data(path='data', # directory holding candels_img.npy, candels_seg.npy, candels_cat.csv
              ) -> CandelsData:
@@ -151,7 +178,7 @@ def load_data(path='data', # directory holding candels_img.npy, candels_seg.npy,
     img, seg = load_stack(path/DATA_FILES['img']), load_stack(path/DATA_FILES['seg'])
     cat = read_catalogue(path/DATA_FILES['cat'])
     _check_agreement(img, seg, cat, path)
-    return CandelsData(path, img, seg, _mark_usable(cat, seg))
+    return CandelsData(path, img, seg, _mark_finite(_mark_usable(cat, seg), img, path/DATA_FILES['img']))
 
 # %% ../../nbs/inputs/02_data.ipynb #3cb58063
 def check_types(types, # galaxy types given by the user

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/outputs/01_products.ipynb #8e043aba
 from __future__ import annotations
-import datetime, json, time, warnings
+import datetime, json, shlex, time, warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,8 @@ from ..blending.difficulty import difficulty_columns, galaxy_totals, mask_extent
 
 # %% auto #0
 __all__ = ['STAMPS_DIR', 'RUN_RECORD', 'LOG_FILE', 'STAMP_FILES', 'CATALOGUE_INPUT_COLUMNS', 'catalogue_path', 'default_output',
-           'Log', 'record_action', 'clean_galaxies', 'load_stamps', 'write_split', 'read_catalogues', 'n_galaxies_of',
-           'read_recipe']
+           'Log', 'record_action', 'clean_galaxies', 'produce_elsewhere', 'load_stamps', 'write_split',
+           'read_catalogues', 'n_galaxies_of', 'read_recipe']
 
 # %% ../../nbs/outputs/01_products.ipynb #d10953d0
 STAMPS_DIR = 'stamps'                # produce's intermediate products, inside the output directory
@@ -143,16 +143,33 @@ def clean_galaxies(workers:Workers,      # the worker pool
             np.save(out_dir/STAMP_FILES[name], a)
     return finish
 
+# %% ../../nbs/outputs/01_products.ipynb #e71afb1e
+def produce_elsewhere(out, # output directory of produce
+                     ) -> tuple: # (command, new directory), or ('', new directory) without a recorded command
+    "The recorded produce command of `out`, aimed at a new directory (output and --overwrite options dropped)."
+    n = 2
+    while Path(f"{out}-{n}").exists(): n += 1
+    new, run = f"{out}-{n}", Path(out)/RUN_RECORD
+    try: words = shlex.split(json.loads(run.read_text()).get('command') or '')
+    except (OSError, ValueError, AttributeError): words = []
+    kept, skip = [], False
+    for w in words:
+        if skip: skip = False
+        elif w in ('-o', '--output'): skip = True
+        elif w != '--overwrite' and not w.startswith(('-o', '--output=')): kept.append(w)
+    return (shlex.join(kept + ['-o', new]) if kept else ''), new
+
 # %% ../../nbs/outputs/01_products.ipynb #b365af94
 def load_stamps(out, # output directory of produce
                ) -> tuple: # (StampStack, memory-mapped; input rows (M,) of its galaxies)
     "The cleaned stamps of an output directory, or a one-line error saying how to get them."
     stamps = Path(out)/STAMPS_DIR
     if not (stamps/STAMP_FILES['base']).is_file():
-        run = Path(out)/RUN_RECORD
-        cmd = json.loads(run.read_text()).get('command') if run.is_file() else ''
-        raise BlenderError(f"{stamps}: the cleaned stamps are gone (removed by an earlier --delete); run "
-                           f"produce again to make them{': ' + cmd if cmd else ''}")
+        cmd, new = produce_elsewhere(out)
+        how = cmd or f"produce with the parameters in {Path(out)/RUN_RECORD} and output {new}"
+        raise BlenderError(f"{stamps}: the cleaned stamps are gone (removed by an earlier --delete); to render "
+                           f"another target, make the same blends in a new directory (what {out} holds stays): "
+                           f"{how}; then candels-blender concatenate -d {shlex.quote(new)} -m TARGET")
     arrays = {f: np.load(stamps/STAMP_FILES[f], mmap_mode='r').view(np.ndarray) for f in ('base', 'scale', 'masks')}
     background, rows = (np.load(stamps/STAMP_FILES[f]) for f in ('background', 'rows'))
     return StampStack(**arrays, background=background), rows

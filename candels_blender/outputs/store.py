@@ -12,7 +12,7 @@ import pandas as pd
 from fastcore.basics import patch
 
 from ..core import BlenderError
-from ..files import NpyWriter, file_identity, remove_path
+from ..files import NpyWriter, file_identity, remove_path, temp_path
 from ..blending.render import Recipe
 
 # %% auto #0
@@ -278,7 +278,7 @@ class H5Store(WholeFile):
                  storage_options:dict=None):  # unused (HDF5 files are local)
         h5py = optional('h5py', '--format hdf5', 'hdf5')
         self.path, self.plan = Path(url), plan
-        self.tmp, self.paths = self.path.with_name(f".{self.path.name}.partial"), [self.path]
+        self.tmp, self.paths = temp_path(self.path), [self.path]
         self.file = h5py.File(self.tmp, 'w')
 
 # %% ../../nbs/outputs/02_store.ipynb #8441da08
