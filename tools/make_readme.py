@@ -4,7 +4,7 @@
 Markdown cells are copied as they are; visible code cells become ```python blocks followed by their
 text output; cells marked `#| hide` are left out. `--check` exits 1 if README.md is not up to date.
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +29,11 @@ def _outputs(cell) -> str:
 def readme(nb_path:Path) -> str:
     "README text of an nbdev index notebook."
     parts = []
-    for cell in json.loads(nb_path.read_text())['cells']:
+    for i, cell in enumerate(json.loads(nb_path.read_text())['cells']):
         src = _source(cell)
-        if cell['cell_type'] == 'markdown': parts.append(src.strip())
+        if cell['cell_type'] == 'markdown' and i == 0:        # the title cell: nbdev's `- key: value` options are not text
+            parts.append('\n'.join(l for l in src.splitlines() if not re.match(r'^-\s+\w+:', l)).strip())
+        elif cell['cell_type'] == 'markdown': parts.append(src.strip())
         elif cell['cell_type'] == 'code' and not _hidden(src) and _code(src):
             parts.append(f"```python\n{_code(src)}\n```" + _outputs(cell))
     return '\n\n'.join(parts) + '\n'
