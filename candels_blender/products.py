@@ -138,7 +138,7 @@ def write_split(workers:Workers,    # the worker pool
                 rad_diff:float,     # r_max as a multiple of the smaller radius
                 size:int,           # stamp side, pixels
                 dest:Path,          # the catalogue file to write
-                chunk:int=8*BLOCK,  # blends per job (whole blocks)
+                chunk:int=2*BLOCK,  # blends per job (whole blocks; small enough to share out evenly)
                ):                   # a function of no argument that waits and writes the file
     "Start drawing the `n` blends of `split`; return a function that waits and writes their catalogue to `dest`."
     cat = cat[[c for c in CATALOGUE_INPUT_COLUMNS if c in cat]]
