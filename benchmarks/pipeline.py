@@ -3,6 +3,14 @@
 
     python benchmarks/pipeline.py                   # 20 000 and 100 000 blends on the default mock set
     python benchmarks/pipeline.py --n 20000 --data data --repeat 3
+    python benchmarks/pipeline.py --n 20000 --original /path/to/venv-orig/bin/candels-blender   # side by side
+
+With `--original SCRIPT` (the console script of the original implementation, aboucaud/candels-blender,
+installed in its own environment), the original's three commands run on the same input, in turn with this
+package's (ours, original, ours, original, ...; each pair shares the machine's state), and the script
+prints each step's median seconds for both and the median of the paired ratios original/ours. The
+original is given the same options in its own spelling (`-e irr`; it has no `--use_clean_galaxies`, so it
+pairs all 2 201 galaxies of the cut instead of the 1 688 screened ones) and reads `./data`, a link to the input.
 
 Each step runs as the console script, as a user runs it. For each step the script prints the wall
 time, blends per second, MB written and MB/s, and the peak resident memory of the whole process tree
@@ -80,6 +88,41 @@ def pipeline(n:int, data:Path, workdir:Path, workers:int=None) -> dict:
     shutil.rmtree(out)
     return dict(n=n, steps=steps, total_seconds=total, blends_per_s=n / total, peak_rss_mb=max(s['peak_rss_mb'] for s in steps.values()))
 
+def original_pipeline(n:int, data:Path, workdir:Path, script:Path) -> dict:
+    "The original implementation's three quickstart steps for n blends, on the same input (linked as ./data)."
+    work = workdir/'original'
+    shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
+    (work/'data').symlink_to(data)
+    out, steps = f'output-s_42-n_{n}', {}
+    steps['produce'] = run([script, 'produce', '-n', str(n), '-e', 'irr', '--mag_high', '23.5', '--test_ratio', '0.2',
+                            '--seed', '42'], work)
+    steps['concatenate'] = run([script, 'concatenate', '-d', out, '--method', 'ogg_masks', '--delete'], work)
+    steps['convert'] = run([script, 'convert', '-d', out, '--zeropoint=25.5'], work)
+    shutil.rmtree(work)
+    return dict(n=n, steps=steps, total_seconds=sum(s['seconds'] for s in steps.values()),
+                peak_rss_mb=max(s['peak_rss_mb'] for s in steps.values()))
+
+def side_by_side(n:int, data:Path, workdir:Path, script:Path, repeat:int) -> dict:
+    "This package's and the original's pipelines in turn, `repeat` pairs after one untimed pair; medians and ratios."
+    pairs = []
+    for i in range(repeat + 1):
+        ours, orig = pipeline(n, data, workdir), original_pipeline(n, data, workdir, script)
+        print(f"pair {i}{' (warm-up)' if not i else ''}: ours {ours['total_seconds']:.2f} s, "
+              f"original {orig['total_seconds']:.2f} s", flush=True)
+        if i: pairs.append((ours, orig))
+    secs = lambda r, key: r['total_seconds'] if key == 'total' else r['steps'][key]['seconds']
+    med = lambda side, key: statistics.median(secs(p[side], key) for p in pairs)
+    print(f"\n{n} blends, this package vs the original (medians of {repeat} pairs; ratio: median of paired ratios)")
+    print(f"  {'step':12} {'ours s':>8} {'original s':>11} {'original/ours':>14}")
+    res = {}
+    for key in ('produce', 'concatenate', 'convert', 'total'):
+        ratio = statistics.median(secs(orig, key) / secs(ours, key) for ours, orig in pairs)
+        res[key] = dict(ours_s=med(0, key), original_s=med(1, key), ratio=ratio)
+        print(f"  {key:12} {med(0, key):8.2f} {med(1, key):11.2f} {ratio:14.1f}")
+    peaks = [max(p[side]['peak_rss_mb'] for p in pairs) for side in (0, 1)]
+    print(f"  peak memory (process tree): ours {peaks[0]:.0f} MB, original {peaks[1]:.0f} MB")
+    return dict(n=n, steps=res, peak_rss_mb=dict(ours=peaks[0], original=peaks[1]))
+
 def produce_only(n:int, data:Path, workdir:Path, workers:int) -> float:
     out = workdir/f'prod-{workers}'
     r = run([SCRIPT, 'produce', '-n', str(n), '--exclude', 'irr', '--mag_high', '23.5', '--seed', '42',
@@ -103,6 +146,8 @@ def main():
     ap.add_argument('--repeat', type=int, default=3, help='repetitions of the 20 000-blend timings (median reported)')
     ap.add_argument('--workdir', type=Path, help='where outputs go (default: a temporary directory)')
     ap.add_argument('--json', type=Path, help='also write the results here')
+    ap.add_argument('--original', type=Path, help="the original implementation's console script: run its three "
+                    'commands in turn with ours and compare (only this, at the smallest --n)')
     a = ap.parse_args()
     if a.data is None:
         from candels_blender.mock.build import cached_mock
@@ -113,6 +158,11 @@ def main():
     speed = write_speed(workdir)
     print(f"machine sequential write: {speed['page_cache']:.0f} MB/s into the page cache, {speed['fsync']:.0f} MB/s to disk (fsync)")
     results = dict(write_speed_mb_s=speed, pipelines=[], produce_speedup={})
+    if a.original:
+        results['side_by_side'] = side_by_side(min(a.n), a.data, workdir, a.original.resolve(), a.repeat)
+        if a.json: a.json.write_text(json.dumps(results, indent=1))
+        if a.workdir is None: shutil.rmtree(workdir)
+        return
     pipeline(min(a.n), a.data, workdir)                  # warm-up, not counted: caches, first-touch memory
     for n in a.n:
         runs = [pipeline(n, a.data, workdir) for _ in range(a.repeat if n <= 20000 else 1)]

@@ -134,13 +134,13 @@ def _write_run(workers:Workers, tmp:Path, data, used_mock:bool, plan:dict, opts:
 
 # %% ../nbs/07_pipeline.ipynb #5dfe041a
 def _import_astropy(_):
-    "Import astropy.stats (0.2–0.5 s), so that cleaning does not wait for it."
+    "Import astropy.stats (0.2–0.5 s) in a worker while the input loads, so that cleaning does not wait for it."
     import astropy.stats  # noqa: F401  (the import is the point)
 
 # %% ../nbs/07_pipeline.ipynb #d47cbe16
 def _prepare(workers:Workers, datapath, opts:dict, log, show_progress) -> tuple:
-    "Load the input (workers import astropy meanwhile) and plan the run: (data, used_mock, plan)."
-    workers.submit(_import_astropy, None)
+    "Load the input (every worker imports astropy meanwhile) and plan the run: (data, used_mock, plan)."
+    for _ in range(workers.n): workers.submit(_import_astropy, None)   # a busy worker leaves the next to another
     data, used_mock = resolve_data(datapath, log, show_progress)
     opts['datapath'] = str(data.path)
     return data, used_mock, plan_blends(data, opts, log)

@@ -130,8 +130,13 @@ def ogg_masks(masks:np.ndarray, # boolean masks (..., k, H, W), one per galaxy
               out=None,          # optional uint8 array (..., H, W, 1+k) to write into
              ) -> np.ndarray:    # (..., H, W, 1+k) uint8: overlap, g1, …, gk
     "Overlap channel followed by each galaxy's mask, channels last."
-    masks = masks.astype(bool, copy=False)
-    return _channels_last([n_covering(masks) >= 2], masks, out)
+    masks, k = masks.astype(bool, copy=False), masks.shape[-3]
+    if out is None: out = np.empty(masks.shape[:-3] + masks.shape[-2:] + (1 + k,), np.uint8)
+    overlap = out[..., 0].view(bool)               # the channel itself: no temporary arrays
+    if k == 2: np.logical_and(masks[..., 0, :, :], masks[..., 1, :, :], out=overlap)   # covered by both
+    else: np.greater_equal(n_covering(masks), 2, out=overlap)
+    for j in range(k): out[..., 1 + j] = masks[..., j, :, :].view(np.uint8)            # 0/1 bytes, no casting
+    return out
 
 # %% ../../nbs/blending/01_segmap.ipynb #5e77270f
 def bogg_masks(masks:np.ndarray, # boolean masks (..., k, H, W), one per galaxy

@@ -17,12 +17,6 @@ from ..files import NpyWriter, atomic_path, cache_dir, refuse_existing
 from ..workers import Workers, check_workers
 from ..inputs.data import load_data
 from ..blending.flux import ZEROPOINT, flux_to_mag, mag_to_flux
-from .psf import STAMP_SIZE, measure_fwhm, psf_image, render, transfer_function
-from .sky import DEPTHS, EXPOSURE_S, add_noise, background_rms
-from .population import draw_central, draw_neighbours, draw_position, field_text, galaxy_profile
-from .population import neighbour_profile
-from .detection import detect
-from .screening import add_artefact, flux_error, half_light_radius, screening_reasons
 from ..outputs.products import LOG_FILE, Log
 
 # %% auto #0
@@ -44,6 +38,9 @@ class MockStamp:
 # %% ../../nbs/mock/06_build.ipynb #02eb5c20
 def _scene(seed, i, attempt):
     "Draw everything about stamp i (attempt `attempt`) and render its noiseless components."
+    from candels_blender.mock.population import draw_central, draw_neighbours, draw_position, galaxy_profile
+    from candels_blender.mock.population import neighbour_profile
+    from candels_blender.mock.psf import render
     galaxy = rng_for(seed, 'mock', i)                 # the catalogue galaxy: the same in every attempt
     pos, central = draw_position(galaxy), draw_central(galaxy)
     rng = rng_for(seed, 'mock', i, 'attempt', attempt) # its realisation: shape, neighbours, noise
@@ -82,6 +79,9 @@ def _field_labels(seg, rng, segval):
 # %% ../../nbs/mock/06_build.ipynb #e10f4e71
 def _catalogue_row(i, seed, pos, central, cen, intrinsic, seg, reasons, depth):
     "The release's catalogue columns for one stamp."
+    from candels_blender.mock.population import field_text
+    from candels_blender.mock.psf import STAMP_SIZE
+    from candels_blender.mock.screening import flux_error, half_light_radius
     c = stamp_centre(STAMP_SIZE); y0, x0 = c + central['y']/PIXEL_SCALE, c + central['x']/PIXEL_SCALE
     segval = 1000 + 16*i + int(rng_for(seed, 'mock', 'id', i).integers(16))
     flux = cen.sum(); mag = float(flux_to_mag(flux))
@@ -93,6 +93,7 @@ def _catalogue_row(i, seed, pos, central, cen, intrinsic, seg, reasons, depth):
 # %% ../../nbs/mock/06_build.ipynb #72575343
 def _source_table(central, neighbours, seg):
     "Every source of the stamp with its pixel position and the label found at that position."
+    from candels_blender.mock.psf import STAMP_SIZE
     c = stamp_centre(STAMP_SIZE); rows = []
     for s in [central] + neighbours:
         y, x = c + s['y']/PIXEL_SCALE, c + s['x']/PIXEL_SCALE
@@ -107,6 +108,10 @@ def mock_stamp(seed:int, # seed of the set
                i:int,    # index of the stamp
               ) -> MockStamp: # the stamp, with its truth
     "Stamp `i` of the mock set of `seed`: render, add noise and artefacts, detect, label, screen, measure."
+    from candels_blender.mock.detection import detect
+    from candels_blender.mock.psf import STAMP_SIZE
+    from candels_blender.mock.screening import add_artefact, half_light_radius, screening_reasons
+    from candels_blender.mock.sky import EXPOSURE_S, add_noise, background_rms
     for attempt in range(MAX_ATTEMPTS):
         rng, pos, central, neighbours, cen, intrinsic, others = _scene(seed, i, attempt)
         rms = background_rms(pos['depth'])
@@ -153,6 +158,8 @@ def mock_info(n:int,                  # number of stamps
               catalogue:pd.DataFrame, # the set's catalogue (for its screened fraction)
              ) -> dict:               # the contents of `mock_info.json`
     "What `mock_info.json` says about a mock set."
+    from candels_blender.mock.psf import measure_fwhm, psf_image
+    from candels_blender.mock.sky import DEPTHS, background_rms
     return dict(synthetic=True, generator='candels-blender mock', mock_version=MOCK_VERSION,
                 package_version=candels_blender.__version__, seed=int(seed), n=int(n), zeropoint=ZEROPOINT,
                 pixel_scale_arcsec=PIXEL_SCALE, units='e-/s', psf_fwhm_arcsec=round(measure_fwhm(psf_image()), 4),
@@ -171,6 +178,8 @@ def make_mock(output:str='data',        # directory to write the dataset into
               command:str='',           # the command line, for the run record
              ) -> Path:                 # the dataset directory
     "Build the mock CANDELS set: stamps, segmentation maps, catalogue, and what makes it synthetic."
+    from candels_blender.mock.psf import STAMP_SIZE, transfer_function
+    from candels_blender.mock.sky import background_rms
     n, seed, output = _check_args(output, n, seed, overwrite)
     log = Log(quiet=True)
     workers = check_workers(workers)
