@@ -30,7 +30,7 @@ def check_format(fmt:str,        # 'npy', 'zarr' or 'hdf5'
                  scheduler=None, # address of a Dask scheduler, if any
                  store=None,     # where the stores go, if given
                 ) -> str:        # the format
-    "The output format, or a one-line error for an unknown one or an impossible combination."
+    "The output format, or a one-line error for an unknown one, an impossible combination or a missing extra."
     if fmt not in FORMATS: raise BlenderError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if scheduler and fmt != 'zarr':
         raise BlenderError("--scheduler renders into Zarr stores (many machines fill them at once): add --format zarr")
@@ -39,6 +39,8 @@ def check_format(fmt:str,        # 'npy', 'zarr' or 'hdf5'
     if store and fmt == 'hdf5' and not is_local(store):
         raise BlenderError(f"--store {store}: HDF5 files are written to a local path; "
                            "use --format zarr for object storage")
+    if fmt == 'zarr': optional('zarr', '--format zarr')             # a missing extra is named before any work
+    if fmt == 'hdf5': optional('h5py', '--format hdf5', 'hdf5')
     return fmt
 
 # %% ../../nbs/outputs/04_cluster.ipynb #eb1d226a
