@@ -49,6 +49,16 @@ TOOL_ACTIONS = {       # the other actions
         options=dict(output=dict(short='d', aliases=['image_dir'], required=True),
                      split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={},
                      match_radius={}, workers=dict(short='j'), quiet=dict(short='q'))),
+    'train': dict(
+        func='candels_blender.train:train', help='Train a network (default: the best photometry network) on the train split',
+        options=dict(output=dict(short='d', aliases=['image_dir'], required=True), model={}, minutes={}, steps={},
+                     batch_size={}, lr={}, device={}, seed=dict(short='s'), out=dict(short='o'), resume={}, threads={},
+                     checkpoint_minutes={}, quiet=dict(short='q'))),
+    'predict': dict(
+        func='candels_blender.train:predict', help="Predict a split with a trained network, in evaluate's form",
+        options=dict(output=dict(short='d', aliases=['image_dir'], required=True), model=dict(required=True),
+                     split=dict(choices=('train', 'test')), out=dict(short='o'), batch_size={}, device={}, threads={},
+                     quiet=dict(short='q'))),
 }
 ACTIONS = {**PIPELINE_ACTIONS, **TOOL_ACTIONS}   # every action of the console script
 
