@@ -53,7 +53,7 @@ TOOL_ACTIONS = {       # the other actions
         func='candels_blender.train:train', help='Train a network (default: the best photometry network) on the train split',
         options=dict(output=dict(short='d', aliases=['image_dir'], required=True), model={}, minutes={}, steps={},
                      batch_size={}, lr={}, device={}, seed=dict(short='s'), out=dict(short='o'), resume={}, threads={},
-                     checkpoint_minutes={}, quiet=dict(short='q'))),
+                     checkpoint_minutes={}, snapshots={}, quiet=dict(short='q'))),
     'predict': dict(
         func='candels_blender.train:predict', help="Predict a split with a trained network, in evaluate's form",
         options=dict(output=dict(short='d', aliases=['image_dir'], required=True), model=dict(required=True),

@@ -126,7 +126,7 @@ def _setup(output, plan:dict, state:dict=None) -> tuple:
 def _state(plan, net, opt, data, norm, settings, zp, output, progress_:dict) -> dict:
     "A checkpoint's entries."
     return dict(format=CHECKPOINT_FORMAT, version=candels_blender.__version__, network=plan['model'],
-                settings=settings, k=data.k, size=int(data.batch([0])['image'].shape[-1]),
+                settings=settings, k=int(data.k), size=int(data.batch([0])['image'].shape[-1]),
                 target=dict(quantity='flux', unit='e-/s', zeropoint=zp, dataset_target=data.target),
                 normalisation=_norm_entries(norm), run=run_identity(output), plan=plan, progress=progress_,
                 weights={key: v.detach().cpu() for key, v in net.state_dict().items()},
@@ -163,7 +163,7 @@ def _loop(net, opt, data, norm, plan, device, progress_, save, checkpoint_minute
         while (done := _fraction(plan, step, time.perf_counter() - t0)) < 1:
             if interrupt_after is not None and step >= interrupt_after: raise KeyboardInterrupt
             epoch, index = next(batches)
-            for g in opt.param_groups: g['lr'] = plan['lr'] * 0.5 * (1 + np.cos(np.pi * done))
+            for g in opt.param_groups: g['lr'] = float(plan['lr'] * 0.5 * (1 + np.cos(np.pi * done)))
             if epoch != data.epoch: data.set_epoch(epoch)
             b = _tensors(data.batch(index), norm, device)
             loss, _ = network_loss(name, net(b['x'], b['raw']), b, norm.transforms[0].scale)
@@ -172,7 +172,8 @@ def _loop(net, opt, data, norm, plan, device, progress_, save, checkpoint_minute
             progress_.update(step=step, seconds=time.perf_counter() - t0)
             bar.update(1 if plan['steps'] else round(progress_['seconds']) - bar.n)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
-            if time.perf_counter() - last_save > 60 * checkpoint_minutes: save(); last_save = time.perf_counter()
+            if time.perf_counter() - last_save > 60 * checkpoint_minutes:
+                save(snapshot=True); last_save = time.perf_counter()
     except KeyboardInterrupt:
         save(); bar.close()
         raise BlenderError(f"interrupted at step {step}; the checkpoint was saved: continue with --resume") from None
@@ -184,13 +185,14 @@ def train(output,                      # output directory of produce (stamps, or
           minutes:float=None,          # train for this long, minutes (default: 15, unless --steps)
           steps:int=None,              # train for this many optimiser steps instead
           batch_size:int=32,           # blends per step
-          lr:float=3e-3,               # peak learning rate (AdamW, cosine decay)
+          lr:float=2e-3,               # peak learning rate (AdamW, cosine decay)
           device:str='auto',           # auto (a CUDA GPU if there is one), cpu or cuda
           seed:int=0,                  # seed of the weights, the batches and the normalisation sample
           out=None,                    # checkpoint file (default: OUTPUT/models/MODEL-s{seed}.pt)
           resume:bool=False,           # continue the interrupted run saved in the checkpoint file
           threads:int=None,            # CPU threads for torch (default: torch's)
           checkpoint_minutes:float=5., # save a checkpoint this often, minutes (and at the end)
+          snapshots:bool=False,        # keep each periodic checkpoint too, as MODEL.stepN.pt (learning curves)
           show_progress:bool=None,     # progress bar (default: on a terminal only)
           quiet:bool=False,            # no messages
           interrupt_after:int=None,    # for tests: stop as Ctrl-C would after this many steps
@@ -211,7 +213,9 @@ def train(output,                      # output directory of produce (stamps, or
     if state is not None:
         net.load_state_dict(state['weights']); opt.load_state_dict(state['optimiser']); prog = state['progress']
     torch.manual_seed(int(rng_for(plan['seed'], 'train').integers(2**62)))
-    save = lambda: save_checkpoint(_state(plan, net, opt, data, norm, settings, zp, output, prog), path)
+    def save(snapshot=False):
+        save_checkpoint(state := _state(plan, net, opt, data, norm, settings, zp, output, prog), path)
+        if snapshot and snapshots: save_checkpoint(state, path.with_name(f"{path.stem}.step{prog['step']}{path.suffix}"))
     log(f"training {plan['model']} on {data} ({device}, {torch.get_num_threads()} threads)"
         + (f", from step {prog['step']}" if resume else ''))
     _loop(net, opt, data, norm, plan, device, prog, save, checkpoint_minutes, show_progress, interrupt_after)
