@@ -21,8 +21,8 @@ from .workers import progress
 from .unet import _batches
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'run_identity', 'save_checkpoint', 'load_checkpoint', 'flux_zeropoint_of', 'pick_device', 'train',
-           'predict']
+__all__ = ['CHECKPOINT_FORMAT', 'run_identity', 'atomic_write', 'save_checkpoint', 'load_checkpoint', 'flux_zeropoint_of',
+           'pick_device', 'train', 'predict']
 
 # %% ../nbs/08g_train.ipynb #87d4ef16
 CHECKPOINT_FORMAT = 'candels-blender network checkpoint'  # the `format` entry of every checkpoint
@@ -36,22 +36,33 @@ def run_identity(out, # output directory of produce
     return dict(path=str(Path(out).resolve()), digest=hashlib.sha256(record.read_bytes()).hexdigest()[:16],
                 seed=run_seed(out))
 
-# %% ../nbs/08g_train.ipynb #ca4becbc
-def save_checkpoint(state:dict, # the checkpoint's entries
-                    path,       # destination file, e.g. model.pt
-                   ) -> Path:   # `path`
-    "Write a checkpoint atomically (unique temporary file, then `os.replace`)."
-    torch, path = import_torch(), Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+# %% ../nbs/08g_train.ipynb #c9b5e721
+def atomic_write(path,  # destination file
+                 write, # write(file object): writes the content
+                ) -> Path: # `path`
+    "Write a file atomically: into a unique temporary file beside it, then `os.replace` onto it."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.partial')
     try:
-        with os.fdopen(fd, 'wb') as f: torch.save(state, f)
+        os.chmod(tmp, 0o666 & ~_umask())                                   # as a plain open() would
+        with os.fdopen(fd, 'wb') as f: write(f)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/08g_train.ipynb #799d778b
+def _umask() -> int:
+    mask = os.umask(0o022); os.umask(mask); return mask
+
+# %% ../nbs/08g_train.ipynb #671b7e17
+def save_checkpoint(state:dict, # the checkpoint's entries
+                    path,       # destination file, e.g. model.pt
+                   ) -> Path:   # `path`
+    "Write a checkpoint atomically."
+    torch = import_torch()
+    return atomic_write(path, lambda f: torch.save(state, f))
+
+# %% ../nbs/08g_train.ipynb #6f461753
 def load_checkpoint(path, # a checkpoint written by `train`
                    ) -> dict: # its entries (weights as CPU tensors)
     "A checkpoint's entries, or a one-line error if `path` is not one."
@@ -64,7 +75,7 @@ def load_checkpoint(path, # a checkpoint written by `train`
                            "`candels-blender train`")
     return state
 
-# %% ../nbs/08g_train.ipynb #fbfc2819
+# %% ../nbs/08g_train.ipynb #54aa6a3d
 def flux_zeropoint_of(out,            # output directory of produce
                       split:str='train', # split whose fluxes
                      ) -> float:      # zero point, AB magnitude of 1 e-/s
@@ -73,7 +84,7 @@ def flux_zeropoint_of(out,            # output directory of produce
     cat = pd.read_csv(catalogue_path(out, split), usecols=lambda c: c.startswith('g') and c.endswith('_mag'))
     return flux_zeropoint(out, split, cat[sorted(cat.columns, key=lambda c: int(c[1:-4]))].to_numpy(float))
 
-# %% ../nbs/08g_train.ipynb #5df38f4a
+# %% ../nbs/08g_train.ipynb #12cf634f
 def pick_device(device:str='auto', # auto, cpu or cuda (cuda:1 for a given GPU)
                ) -> str:           # the torch device to use
     "The device to train or predict on (auto: a CUDA GPU when there is one)."
@@ -85,20 +96,20 @@ def pick_device(device:str='auto', # auto, cpu or cuda (cuda:1 for a given GPU)
         return device
     raise BlenderError(f"unknown --device {device!r}; choose auto, cpu or cuda")
 
-# %% ../nbs/08g_train.ipynb #bad6a60c
+# %% ../nbs/08g_train.ipynb #0c8abe1e
 def _tensors(b:dict, norm, device) -> dict:
     "A dataset batch as float32 tensors on `device`: x (normalised), raw, flux, target."
     torch = import_torch()
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32)).to(device)
     return dict(x=t(norm(b)['image']), raw=t(b['image']), flux=t(b['flux']), target=t(b['target']))
 
-# %% ../nbs/08g_train.ipynb #a7576084
+# %% ../nbs/08g_train.ipynb #8688a8e8
 def _norm_entries(norm:Compose) -> dict: return dict(scale=float(norm.transforms[0].scale),
                                                      mean=float(norm.transforms[1].mean), std=float(norm.transforms[1].std))
 def _norm_from(entries:dict) -> Compose:
     return Compose((AsinhStretch(entries['scale']), ZScore(entries['mean'], entries['std'])))
 
-# %% ../nbs/08g_train.ipynb #cd23c31c
+# %% ../nbs/08g_train.ipynb #50cdb41f
 def _plan(out, model, minutes, steps, batch_size, lr, seed) -> dict:
     "The settings of a new run, checked."
     if minutes is not None and steps is not None: raise BlenderError("give --minutes or --steps, not both")
@@ -108,7 +119,7 @@ def _plan(out, model, minutes, steps, batch_size, lr, seed) -> dict:
                 steps=None if steps is None else check_int('steps', steps, 1),
                 batch_size=check_int('batch_size', batch_size, 1))
 
-# %% ../nbs/08g_train.ipynb #3999b2ab
+# %% ../nbs/08g_train.ipynb #2fbcbed7
 def _setup(output, plan:dict, state:dict=None) -> tuple:
     "(dataset, normalisation, network settings, zero point): from the directory, or from a checkpoint's `state`."
     spec = NETWORKS[plan['model']]
@@ -122,7 +133,7 @@ def _setup(output, plan:dict, state:dict=None) -> tuple:
         settings |= dict(log_mean=float(np.log(b['flux']).mean()), log_std=float(np.log(b['flux']).std()))
     return data, fit_normalisation(b['image']), settings, zp
 
-# %% ../nbs/08g_train.ipynb #db964e75
+# %% ../nbs/08g_train.ipynb #dc739ebb
 def _state(plan, net, opt, data, norm, settings, zp, output, progress_:dict) -> dict:
     "A checkpoint's entries."
     return dict(format=CHECKPOINT_FORMAT, version=candels_blender.__version__, network=plan['model'],
@@ -132,7 +143,7 @@ def _state(plan, net, opt, data, norm, settings, zp, output, progress_:dict) -> 
                 weights={key: v.detach().cpu() for key, v in net.state_dict().items()},
                 optimiser=opt.state_dict())
 
-# %% ../nbs/08g_train.ipynb #51739469
+# %% ../nbs/08g_train.ipynb #d2513eb9
 def _check_resume(state:dict, output, path) -> dict:
     "The checkpoint's plan, if it was trained on `output` and is not finished."
     if state['run']['digest'] != run_identity(output)['digest']:
@@ -141,12 +152,12 @@ def _check_resume(state:dict, output, path) -> dict:
         raise BlenderError(f"{path} is a finished run; nothing to resume (train again with -o another file)")
     return state['plan']
 
-# %% ../nbs/08g_train.ipynb #4f3cd137
+# %% ../nbs/08g_train.ipynb #3023448e
 def _fraction(plan:dict, step:int, seconds:float) -> float:
     "Fraction of the planned run done."
     return step / plan['steps'] if plan['steps'] else seconds / (60 * plan['minutes'])
 
-# %% ../nbs/08g_train.ipynb #4b96d83a
+# %% ../nbs/08g_train.ipynb #3da8134c
 def _loop(net, opt, data, norm, plan, device, progress_, save, checkpoint_minutes, show_progress,
           interrupt_after=None):
     "Train until the plan is done; `save()` writes a checkpoint. Ctrl-C saves one, then stops."
@@ -179,7 +190,7 @@ def _loop(net, opt, data, norm, plan, device, progress_, save, checkpoint_minute
         raise BlenderError(f"interrupted at step {step}; the checkpoint was saved: continue with --resume") from None
     bar.close(); progress_['done'] = True; save()
 
-# %% ../nbs/08g_train.ipynb #97c63623
+# %% ../nbs/08g_train.ipynb #e1c5a678
 def train(output,                      # output directory of produce (stamps, or concatenate's files)
           model:str=None,              # network: fluxnet (default), maskfluxnet, deblender or regressnet
           minutes:float=None,          # train for this long, minutes (default: 15, unless --steps)
@@ -223,7 +234,7 @@ def train(output,                      # output directory of produce (stamps, or
         f"next: candels-blender predict -d {output} --model {path}")
     return path
 
-# %% ../nbs/08g_train.ipynb #73025c0f
+# %% ../nbs/08g_train.ipynb #d66a81a1
 def _check_fits(state:dict, data:BlendDataset, zp:float, path) -> None:
     "A one-line error if the checkpoint's network was made for other blends than `data`."
     size = int(data.batch([0])['image'].shape[-1])
@@ -232,7 +243,7 @@ def _check_fits(state:dict, data:BlendDataset, zp:float, path) -> None:
         if theirs != ours: raise BlenderError(f"{path} was trained for {what} {theirs}, but {data.path} has {ours}; "
                                               "train a network on blends like these")
 
-# %% ../nbs/08g_train.ipynb #2d9a536d
+# %% ../nbs/08g_train.ipynb #3b696f02
 def _predict_arrays(net, data:BlendDataset, norm, device, batch_size:int, show_progress) -> dict:
     "flux (N, k), and masks (N, S, S, 2 + k) one-hot / single_images (N, S, S, k) where the network gives them."
     torch, out = import_torch(), {}
@@ -249,7 +260,7 @@ def _predict_arrays(net, data:BlendDataset, norm, device, batch_size:int, show_p
                 out.setdefault('single_images', []).append(pred['single_images'].permute(0, 2, 3, 1).cpu().numpy())
     return {key: np.concatenate(v) for key, v in out.items()}
 
-# %% ../nbs/08g_train.ipynb #2ca846b8
+# %% ../nbs/08g_train.ipynb #13016b34
 def predict(output,                  # output directory of produce
             model,                   # checkpoint file written by `train`
             split:str='test',        # split to predict: test or train
@@ -273,12 +284,7 @@ def predict(output,                  # output directory of produce
     arrays = _predict_arrays(net, data, _norm_from(state['normalisation']), device,
                              check_int('batch_size', batch_size, 1), show_progress)
     path = Path(out) if out is not None else Path(output)/'predictions'/f"{Path(model).stem}-{split}.npz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.partial')
-    try:
-        with os.fdopen(fd, 'wb') as f: np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+    atomic_write(path, lambda f: np.savez(f, **arrays))
     log(f"predicted {len(data)} {split} blends with {state['network']} in {time.perf_counter() - t0:.0f} s → {path}; "
         f"next: candels-blender evaluate -d {output} -p {path}")
     return path
