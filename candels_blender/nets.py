@@ -71,7 +71,8 @@ def _flux_net_class():
             if correct:
                 self.corr = nn.Sequential(nn.Linear(width + self.encoder.widths[-1], 32), nn.GELU(), nn.Linear(32, 1))
                 nn.init.zeros_(self.corr[-1].weight); nn.init.zeros_(self.corr[-1].bias)
-        def _full(self, maps): return F.interpolate(maps, scale_factor=self.scale, mode='bilinear') if self.scale > 1 else maps
+        def _full(self, maps):
+            return F.interpolate(maps, scale_factor=self.scale, mode='bilinear') if self.scale > 1 else maps
         def forward(self, x, raw):
             skips = self.encoder(x)
             logits, feat = self.assign(skips)
@@ -128,16 +129,16 @@ MASK_WEIGHT = 0.1  # weight of the bogg masks' cross-entropy beside the flux los
 
 NETWORKS = {  # name -> class getter, settings, the dataset target the loss needs, one-line description
     'fluxnet': dict(cls='flux', target='gg_masks', settings=dict(width=8, depth=3, scale=2),
-                    help='shares each pixel between the galaxies and sums the blend (best photometry)'),
+                    help='shares each pixel between the galaxies and sums the blend'),
     'maskfluxnet': dict(cls='flux', target='bogg_masks', settings=dict(width=8, depth=3, scale=2, masks=True),
                         help='fluxnet with a bogg-mask head on the same encoder (blend2mask2flux)'),
     'deblender': dict(cls='flux', target='single_images',
                       settings=dict(width=8, depth=3, scale=2, correct=False, images=True),
                       help='predicts the k single images; fluxes are their sums'),
     'regressnet': dict(cls='regress', target='gg_masks', settings=dict(width=16, depth=4, scale=2),
-                       help='plain CNN regressing the log fluxes (the floor)'),
+                       help='plain CNN regressing the log fluxes (best photometry after 15 minutes)'),
 }
-DEFAULT_NETWORK = 'fluxnet'  # the package's best photometry network
+DEFAULT_NETWORK = 'regressnet'  # the package's best photometry network after 15 minutes (measured below)
 
 # %% ../nbs/08f_nets.ipynb #103fcd12
 def check_network(name:str, # a network name
