@@ -50,6 +50,16 @@ TOOL_ACTIONS = {       # the other actions
         options=dict(image_dir=dict(short='d', required=True, deprecated=['output']),
                      split=dict(choices=('train', 'test')), predictions=dict(short='p'), name={}, zeropoint={},
                      match_radius={}, workers=dict(short='j'), quiet=dict(short='q'))),
+    'train': dict(
+        func='candels_blender.learning.train:train', help='Train a network (default: the best photometry network) on the train split',
+        options=dict(image_dir=dict(short='d', required=True), model={}, minutes={}, steps={},
+                     batch_size={}, lr={}, device={}, seed=dict(short='s'), output=dict(short='o'), resume={}, threads={},
+                     checkpoint_minutes={}, snapshots={}, quiet=dict(short='q'))),
+    'predict': dict(
+        func='candels_blender.learning.train:predict', help="Predict a split with a trained network, in evaluate's form",
+        options=dict(image_dir=dict(short='d', required=True), model=dict(required=True),
+                     split=dict(choices=('train', 'test')), output=dict(short='o'), batch_size={}, device={}, threads={},
+                     quiet=dict(short='q'))),
 }
 ACTIONS = {**PIPELINE_ACTIONS, **TOOL_ACTIONS}   # every action of the console script
 
@@ -64,7 +74,13 @@ def action_function(action:str, # a key of `ACTIONS`, e.g. 'produce'
 OPTION_MEANINGS = {   # the one meaning of each option string that several actions take
     '-d': 'the directory the action reads: the input set (produce) or an output directory of produce (the others)',
     '--image_dir': 'an output directory of produce, which the action reads and adds to',
-    '-o': 'the directory the action creates', '--output': 'the directory the action creates',
+    '-o': 'what the action creates: a directory (produce, mock, download), a file (train, predict)',
+    '--output': 'what the action creates: a directory (produce, mock, download), a file (train, predict)',
+    '--model': 'the network: a name to train (train), a trained checkpoint to use (predict)',
+    '--split': 'the split the action works on: test (the default) or train',
+    '--batch_size': 'blends per optimiser step (train) or per forward pass (predict)',
+    '--device': 'where torch runs: auto (a CUDA GPU if there is one), cpu or cuda',
+    '--threads': 'CPU threads for torch',
     '-n': 'how many the action makes: blends (produce), stamps (mock)',
     '-s': 'the random seed: same seed, same output', '--seed': 'the random seed: same seed, same output',
     '-j': 'worker processes', '--workers': 'worker processes', '-q': 'no messages', '--quiet': 'no messages',

@@ -41,7 +41,8 @@ def say(self:ProgressLines):
     done = _amount(self.n, self.unit) + (f' of {_amount(self.total, self.unit)}' if self.total else '')
     share = f' ({100 * self.n / self.total:.0f} %)' if self.total else ''
     unit = ' MiB' if self.unit == 'B' else ''
-    print(f"{self.desc or 'working'}: {done}{unit}{share}, {self.last - self.start:.0f} s", file=sys.stderr, flush=True)
+    extra = f", {self.postfix}" if getattr(self, 'postfix', '') else ''
+    print(f"{self.desc or 'working'}: {done}{unit}{share}, {self.last - self.start:.0f} s{extra}", file=sys.stderr, flush=True)
 
 # %% ../nbs/00b_workers.ipynb #b5a1c003
 @patch
@@ -54,6 +55,11 @@ def update(self:ProgressLines, n:int=1): # steps just done
 def close(self:ProgressLines):
     "The step is over: a last line, if any was printed and the count moved since (a short step prints nothing)."
     if self.said is not None and self.said != self.n: self.say()
+
+@patch
+def set_postfix(self:ProgressLines, refresh:bool=True, **values): # values to show, e.g. loss='0.27'
+    "Show `values` at the end of the next line, as tqdm's bar does."
+    self.postfix = ', '.join(f'{k}={v}' for k, v in values.items())
 
 # %% ../nbs/00b_workers.ipynb #265af6e3
 def progress(iterable=None,  # what to iterate over (or None, and call `update` yourself)
