@@ -229,6 +229,7 @@ def train(image_dir,                   # output directory of produce (stamps, or
           interrupt_after:int=None,    # for tests: stop as Ctrl-C would after this many steps
          ) -> Path:                    # the checkpoint file
     "Train a network on the train split of an output directory; save it with what is needed to use it."
+    run_identity(image_dir)                                   # a wrong directory is named first
     torch, log = import_torch(), Log(quiet)
     if threads: torch.set_num_threads(check_int('threads', threads, 1))
     plan = _plan(image_dir, model, minutes, steps, batch_size, lr, seed)
@@ -294,6 +295,7 @@ def predict(image_dir,               # output directory of produce
             quiet:bool=False,        # no messages
            ) -> Path:                # the predictions file (.npz: flux, and masks / single_images)
     "Predict a split with a trained network; write the predictions in evaluate's form."
+    run_identity(image_dir)                                   # a wrong directory is named first
     torch, log, t0 = import_torch(), Log(quiet), time.perf_counter()
     if threads: torch.set_num_threads(check_int('threads', threads, 1))
     state = load_checkpoint(model)
